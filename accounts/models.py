@@ -1,0 +1,88 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    def normalize_email(self, email):
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email, password=None, **extra):
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Logs in with the email (stored lower-case, unique regardless of case)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Tokens carry this number; bumping it (password change, logout everywhere) revokes them all.
+    token_version = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.email
+
+
+class PlanType(models.TextChoices):
+    FREE = "free", "Free"
+    TRIAL = "trial", "Trial"
+    BASIC = "basic", "Basic"
+    PRO = "pro", "Pro"
+
+
+class Profile(models.Model):
+    """The seed's user_profiles: the person, their plan and their credit balance.
+
+    `credits` changes only through credits.services, which write the ledger in the same transaction.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="profile")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    plan_type = models.CharField(max_length=16, choices=PlanType.choices, default=PlanType.FREE)
+    credits = models.IntegerField(default=0)
+    total_credits_spent = models.IntegerField(default=0)
+    total_videos_created = models.IntegerField(default=0)
+    preferred_resolution = models.CharField(max_length=8, default="720p")
+    max_duration = models.PositiveSmallIntegerField(default=5)
+    language = models.CharField(max_length=16, default="en")
+    timezone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "user_profiles"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="profile_credits_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.user_id}"

@@ -1,0 +1,121 @@
+import re
+
+from rest_framework import serializers
+
+from accounts.models import Profile
+
+PASSWORD_RULES = (
+    (re.compile(r"[a-z]"), "a lower-case letter"),
+    (re.compile(r"[A-Z]"), "an upper-case letter"),
+    (re.compile(r"\d"), "a digit"),
+    (re.compile(r"[^A-Za-z0-9]"), "a special character"),
+)
+
+
+def validate_password_strength(value: str) -> str:
+    missing = [label for pattern, label in PASSWORD_RULES if not pattern.search(value)]
+    if missing:
+        raise serializers.ValidationError("The password needs " + ", ".join(missing) + ".")
+    return value
+
+
+class StrongPasswordField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(min_length=8, max_length=128, trim_whitespace=False, **kwargs)
+        self.validators.append(validate_password_strength)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = StrongPasswordField(write_only=True)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refreshToken = serializers.CharField(required=False, max_length=2048)  # noqa: N815 - contract name
+
+
+class LogoutSerializer(serializers.Serializer):
+    refreshToken = serializers.CharField(required=False, max_length=2048)  # noqa: N815
+
+
+class UserSerializer(serializers.Serializer):
+    """The user object of GET /user/profile, also returned by register and login."""
+
+    id = serializers.UUIDField(source="user.id")
+    email = serializers.EmailField(source="user.email")
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    bio = serializers.CharField()
+    avatar_url = serializers.CharField()
+    credits = serializers.IntegerField()
+    plan_type = serializers.CharField()
+    total_credits_spent = serializers.IntegerField()
+    total_videos_created = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    is_staff = serializers.BooleanField(source="user.is_staff")
+
+
+class AuthResultSerializer(serializers.Serializer):
+    user = UserSerializer()
+    token = serializers.CharField()
+    refreshToken = serializers.CharField()  # noqa: N815
+
+
+class TokenPairSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    refreshToken = serializers.CharField()  # noqa: N815
+
+
+class ProfileUpdateSerializer(serializers.ModelSerializer):
+    """Only the documented fields; anything else in the body (credits, email, plan) is ignored."""
+
+    class Meta:
+        model = Profile
+        fields = ["first_name", "last_name", "bio", "avatar_url"]
+        extra_kwargs = {name: {"required": False} for name in fields}
+
+    def validate_avatar_url(self, value: str) -> str:
+        if value and not value.lower().startswith("https://"):
+            raise serializers.ValidationError("Use an https URL.")
+        return value
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    currentPassword = serializers.CharField(max_length=128, trim_whitespace=False)  # noqa: N815
+    newPassword = StrongPasswordField()  # noqa: N815
+    confirmPassword = serializers.CharField(max_length=128, trim_whitespace=False)  # noqa: N815
+
+    def validate(self, attrs):
+        if attrs["newPassword"] != attrs["confirmPassword"]:
+            raise serializers.ValidationError({"confirmPassword": "Does not match the new password."})
+        if attrs["newPassword"] == attrs["currentPassword"]:
+            raise serializers.ValidationError({"newPassword": "Choose a password different from the current one."})
+        return attrs
+
+
+class PreferencesSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=["720p", "1080p"], source="preferred_resolution", required=False)
+    maxDuration = serializers.ChoiceField(choices=[5, 8], source="max_duration", required=False)  # noqa: N815
+    language = serializers.RegexField(r"^[a-z]{2}(-[A-Z]{2})?$", max_length=16, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        import zoneinfo
+
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError("Unknown time zone.")
+        return value
+
+
+class StatisticsSerializer(serializers.Serializer):
+    videos = serializers.DictField()
+    successRate = serializers.FloatField()  # noqa: N815
+    credits = serializers.DictField()
+    last30Days = serializers.DictField()  # noqa: N815
+    averageCreditsPerVideo = serializers.FloatField()  # noqa: N815
+    memberSince = serializers.DateTimeField()  # noqa: N815

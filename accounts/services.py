@@ -1,0 +1,140 @@
+"""Writes for accounts: registration, tokens, profile, password, deletion."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Profile, User
+from aiasmr.api.exceptions import ApiError, Conflict, InvalidToken, LoginFailed
+from aiasmr.api.logging import security_log
+from credits.models import TransactionType
+from credits.services import credits_grant
+
+PROFILE_FIELDS = ("first_name", "last_name", "bio", "avatar_url")
+PREFERENCE_FIELDS = ("preferred_resolution", "max_duration", "language", "timezone")
+
+
+def auth_tokens_issue(*, user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    refresh["ver"] = user.token_version  # copied into the access token
+    return {"token": str(refresh.access_token), "refreshToken": str(refresh)}
+
+
+def user_register(*, email: str, password: str) -> User:
+    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password)
+            Profile.objects.create(user=user)
+            if settings.SIGNUP_BONUS_CREDITS > 0:
+                credits_grant(
+                    user=user,
+                    amount=settings.SIGNUP_BONUS_CREDITS,
+                    type=TransactionType.BONUS,
+                    description="Signup bonus",
+                    idempotency_key="signup-bonus",
+                )
+    except IntegrityError:
+        raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
+    return user
+
+
+def user_login(*, request, email: str, password: str) -> User:
+    user = authenticate(request, username=(email or "").strip().lower(), password=password)
+    if user is None:
+        # One answer for a wrong password and an unknown email: no hint which it was.
+        security_log.warning("login failed", extra={"event": "login_failed", "email_domain": email.rpartition("@")[2]})
+        raise LoginFailed()
+    return user
+
+
+def _raw_refresh_token(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError:
+        raise InvalidToken("The refresh token is invalid, expired or revoked.")
+
+
+def auth_token_refresh(*, raw_refresh: str) -> dict:
+    """Rotates a refresh token: the old one is blacklisted exactly once, even under concurrent use."""
+    old = _raw_refresh_token(raw_refresh)
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.select_for_update().filter(jti=old["jti"]).first()
+        if outstanding is None:
+            raise InvalidToken("The refresh token is unknown.")
+        _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if not created:
+            security_log.warning("refresh token reuse", extra={"event": "refresh_reuse", "user": str(old["user_id"])})
+            raise InvalidToken("The refresh token was already used.")
+    user = User.objects.filter(pk=old["user_id"], is_active=True).first()
+    if user is None or old.get("ver", 0) != user.token_version:
+        raise InvalidToken("The account no longer exists or its sessions were revoked.")
+    return auth_tokens_issue(user=user)
+
+
+def auth_logout(*, user: User, raw_refresh: str | None) -> None:
+    """Revokes one refresh token, or with none given every token of the user (logout everywhere)."""
+    if raw_refresh:
+        token = _raw_refresh_token(raw_refresh)
+        if str(token["user_id"]) != str(user.pk):
+            raise InvalidToken("The refresh token belongs to another account.")
+        token.blacklist()
+        return
+    _revoke_all_refresh_tokens(user=user)
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+
+
+def _revoke_all_refresh_tokens(*, user: User) -> None:
+    pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in pending], ignore_conflicts=True
+    )
+
+
+def profile_update(*, user: User, **changes) -> Profile:
+    """Writes only the documented profile fields; anything else never reaches the row."""
+    fields = {name: value for name, value in changes.items() if name in PROFILE_FIELDS}
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(user=user)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=[*fields, "updated_at"])
+    return profile
+
+
+def preferences_update(*, user: User, **changes) -> Profile:
+    fields = {name: value for name, value in changes.items() if name in PREFERENCE_FIELDS}
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(user=user)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=[*fields, "updated_at"])
+    return profile
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> dict:
+    """Changes the password, revokes every other session, and returns fresh tokens for this one."""
+    if not user.check_password(current_password):
+        security_log.warning("password change refused", extra={"event": "password_change_failed", "user": str(user.pk)})
+        raise ApiError("The current password is wrong.", code="INVALID_CURRENT_PASSWORD")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.token_version += 1
+        user.save(update_fields=["password", "token_version"])
+        _revoke_all_refresh_tokens(user=user)
+    return auth_tokens_issue(user=user)
+
+
+def account_delete(*, user: User) -> None:
+    """Deletes the account and (after commit) its stored files; ledger rows and orders stay, anonymised."""
+    from videos.services import user_videos_delete
+
+    with transaction.atomic():
+        user_videos_delete(user=user)
+        _revoke_all_refresh_tokens(user=user)
+        user.delete()
+    security_log.info("account deleted", extra={"event": "account_deleted", "user": str(user.pk)})

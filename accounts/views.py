@@ -1,0 +1,143 @@
+"""Auth and user endpoints: validate, call one service or selector, serialize."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.serializers import (
+    AuthResultSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PreferencesSerializer,
+    ProfileUpdateSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    StatisticsSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from aiasmr.api.exceptions import NotAuthenticated
+from aiasmr.api.ratelimit import rate_limit
+from aiasmr.api.renderers import envelope
+from aiasmr.api.schema import error_response
+
+
+def _validated(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _auth_result(user, tokens: dict) -> dict:
+    return {"user": UserSerializer(selectors.profile_get(user=user)).data, **tokens}
+
+
+class AuthViewSet(viewsets.ViewSet):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: AuthResultSerializer, 409: error_response("EMAIL_ALREADY_REGISTERED")},
+        summary="Create an account (grants the signup bonus)",
+    )
+    @rate_limit("auth", key="ip")
+    def register(self, request):
+        data = _validated(RegisterSerializer, request)
+        user = services.user_register(email=data["email"], password=data["password"])
+        body = _auth_result(user, services.auth_tokens_issue(user=user))
+        return Response(envelope(body, "Account created."), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: AuthResultSerializer, 401: error_response("LOGIN_FAILED")},
+        summary="Log in with email and password",
+    )
+    @rate_limit("auth", key="ip")
+    def login(self, request):
+        data = _validated(LoginSerializer, request)
+        user = services.user_login(request=request, email=data["email"], password=data["password"])
+        return Response(envelope(_auth_result(user, services.auth_tokens_issue(user=user)), "Logged in."))
+
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, 401: error_response("NOT_AUTHENTICATED, INVALID_TOKEN")},
+        summary="Rotate a refresh token (Authorization: Bearer <refresh> or {refreshToken})",
+    )
+    @rate_limit("auth", key="ip")
+    def refresh(self, request):
+        data = _validated(RefreshSerializer, request)
+        raw = data.get("refreshToken") or _bearer(request)
+        if not raw:
+            raise NotAuthenticated("Send the refresh token as a Bearer header or as refreshToken.")
+        return Response(envelope(services.auth_token_refresh(raw_refresh=raw), "Token refreshed."))
+
+
+def _bearer(request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+class SessionViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={200: None},
+        summary="Revoke the given refresh token, or every refresh token of the user when none is given",
+    )
+    def logout(self, request):
+        data = _validated(LogoutSerializer, request)
+        services.auth_logout(user=request.user, raw_refresh=data.get("refreshToken"))
+        return Response(envelope(None, "Logged out."))
+
+
+class UserViewSet(viewsets.ViewSet):
+    @extend_schema(responses={200: UserSerializer}, summary="The user's profile")
+    def profile(self, request):
+        return Response({"user": UserSerializer(selectors.profile_get(user=request.user)).data})
+
+    @extend_schema(
+        request=ProfileUpdateSerializer,
+        responses={200: UserSerializer},
+        summary="Update first_name, last_name, bio, avatar_url (other fields are ignored)",
+    )
+    def update_profile(self, request):
+        data = _validated(ProfileUpdateSerializer, request)
+        services.profile_update(user=request.user, **data)
+        profile = selectors.profile_get(user=request.user)
+        return Response(envelope({"user": UserSerializer(profile).data}, "Profile updated."))
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer, 400: error_response("VALIDATION_ERROR, INVALID_CURRENT_PASSWORD")},
+        summary="Change the password; other sessions are logged out, fresh tokens returned",
+    )
+    @rate_limit("sensitive", key="user")
+    def password(self, request):
+        data = _validated(PasswordChangeSerializer, request)
+        tokens = services.password_change(
+            user=request.user, current_password=data["currentPassword"], new_password=data["newPassword"]
+        )
+        return Response(envelope(tokens, "Password changed."))
+
+    @extend_schema(responses={200: PreferencesSerializer}, summary="Generation and display preferences")
+    def preferences(self, request):
+        return Response(PreferencesSerializer(selectors.profile_get(user=request.user)).data)
+
+    @extend_schema(request=PreferencesSerializer, responses={200: PreferencesSerializer})
+    def update_preferences(self, request):
+        data = _validated(PreferencesSerializer, request)
+        profile = services.preferences_update(user=request.user, **data)
+        return Response(envelope(PreferencesSerializer(profile).data, "Preferences updated."))
+
+    @extend_schema(responses={200: StatisticsSerializer}, summary="Videos and credits statistics")
+    def statistics(self, request):
+        return Response(StatisticsSerializer(selectors.user_statistics(user=request.user)).data)
+
+    @extend_schema(responses={200: None}, summary="Delete the account and its stored files")
+    @rate_limit("sensitive", key="user")
+    def delete_account(self, request):
+        services.account_delete(user=request.user)
+        return Response(envelope(None, "Account deleted."))

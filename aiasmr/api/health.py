@@ -1,0 +1,102 @@
+"""Health endpoints: plain JSON (not the envelope), as the seed had them."""
+
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+STARTED_AT = time.monotonic()
+
+
+def _timed(check) -> dict:
+    started = time.monotonic()
+    try:
+        detail = check() or {}
+        result = {"status": "up", **detail}
+    except Exception as exc:  # a health check reports every failure instead of raising it
+        result = {"status": "down", "error": exc.__class__.__name__}
+    result["latencyMs"] = round((time.monotonic() - started) * 1000, 2)
+    return result
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_cache():
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", 10)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return what was written")
+    cache.delete(key)
+
+
+def check_storage():
+    default_storage.exists("health/probe")
+
+
+def check_kie():
+    from videos.kie.client import kie_client
+
+    return {"credits": kie_client().account_credits()}
+
+
+def check_worker():
+    from django_tasks_db.models import DBTaskResult
+
+    threshold = timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    waiting = DBTaskResult.objects.filter(status="READY", enqueued_at__lt=threshold).count()
+    if waiting:
+        raise RuntimeError(f"{waiting} tasks waiting longer than {settings.WORKER_STALE_SECONDS}s")
+    return {"waiting": 0}
+
+
+CORE_CHECKS = {"database": check_database, "cache": check_cache, "storage": check_storage}
+OPTIONAL_CHECKS = {"kie": check_kie, "worker": check_worker}
+
+
+def _basic():
+    return {
+        "status": "OK",
+        "timestamp": timezone.now().isoformat(),
+        "version": settings.VERSION,
+        "environment": settings.DJANGO_ENV,
+        "uptime": round(time.monotonic() - STARTED_AT, 1),
+    }
+
+
+@require_GET
+def health(request):
+    return JsonResponse(_basic())
+
+
+@require_GET
+def live(request):
+    return JsonResponse({"status": "alive", "timestamp": timezone.now().isoformat()})
+
+
+@require_GET
+def ready(request):
+    services = {name: _timed(check) for name, check in CORE_CHECKS.items()}
+    failed = [name for name, result in services.items() if result["status"] != "up"]
+    body = {"status": "not_ready" if failed else "ready", "services": services, "failed": failed}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+@require_GET
+def detailed(request):
+    services = {name: _timed(check) for name, check in {**CORE_CHECKS, **OPTIONAL_CHECKS}.items()}
+    core_down = any(services[name]["status"] != "up" for name in CORE_CHECKS)
+    optional_down = any(services[name]["status"] != "up" for name in OPTIONAL_CHECKS)
+    overall = "unhealthy" if core_down else "degraded" if optional_down else "healthy"
+    status = {"healthy": 200, "degraded": 207, "unhealthy": 503}[overall]
+    return JsonResponse({"overall": overall, **_basic(), "services": services}, status=status)

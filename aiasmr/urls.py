@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from aiasmr.api import health
+
+api_patterns = [
+    path("health", health.health),
+    path("health/live", health.live),
+    path("health/ready", health.ready),
+    path("health/detailed", health.detailed),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include("accounts.urls")),
+    path("", include("credits.urls")),
+    path("", include("billing.urls")),
+    path("", include("videos.urls")),
+]
+
+urlpatterns = [
+    path("health", health.health),
+    path("api/", include(api_patterns)),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+if settings.SERVE_LOCAL_MEDIA:
+    # Local storage only (development, `make run`); production serves files from R2.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    )
+
+handler404 = "aiasmr.api.views.not_found"
+handler500 = "aiasmr.api.views.server_error"
+handler400 = "aiasmr.api.views.bad_request"
+handler403 = "aiasmr.api.views.permission_denied"

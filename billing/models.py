@@ -1,0 +1,162 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class CreditPackage(models.Model):
+    """A one-off credit purchase (business-rules.md, Packages); editable by staff."""
+
+    slug = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    credits = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    savings_percent = models.PositiveSmallIntegerField(default=0)
+    popular = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "credit_packages"
+        ordering = ["sort_order", "credits"]
+
+    def __str__(self):
+        return f"{self.name} ({self.credits} credits)"
+
+
+class Plan(models.Model):
+    """A subscription plan (business-rules.md, Plans); editable by staff."""
+
+    class Interval(models.TextChoices):
+        ONE_OFF = "one_off", "One-off"
+        MONTH = "month", "Monthly"
+
+    slug = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    credits_per_period = models.PositiveIntegerField()
+    interval = models.CharField(max_length=16, choices=Interval.choices, default=Interval.MONTH)
+    max_quality = models.CharField(max_length=8, default="720p")
+    commercial_use = models.BooleanField(default=False)
+    stripe_price_id = models.CharField(max_length=128, blank=True)
+    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "plans"
+        ordering = ["sort_order", "price"]
+
+    def __str__(self):
+        return self.name
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="orders"
+    )
+    package = models.ForeignKey(CreditPackage, on_delete=models.PROTECT, null=True, blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True)
+    subscription = models.ForeignKey(
+        "billing.Subscription", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    credits = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    provider = models.CharField(max_length=16)
+    provider_payment_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="order_user_idempotency_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order {self.id} ({self.status})"
+
+
+class SubscriptionStatus(models.TextChoices):
+    INCOMPLETE = "incomplete", "Incomplete"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class Subscription(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT)
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.INCOMPLETE
+    )
+    provider = models.CharField(max_length=16)
+    provider_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    provider_customer_id = models.CharField(max_length=255, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "subscriptions"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Subscription {self.id} ({self.plan_id}, {self.status})"
+
+
+class PaymentEvent(models.Model):
+    """Each provider event stored once by its id; a repeat changes nothing."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=16)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=128)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payment_events"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="payment_event_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.event_id} {self.type}"

@@ -1,0 +1,161 @@
+"""The only way a balance changes: lock the profile, write the ledger row and the balance together.
+
+Every function owns its transaction (nested inside a caller's when there is one), locks the profile
+row first, and makes no network call.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from accounts.models import Profile
+from aiasmr.api.exceptions import InsufficientCredits, ValidationFailed
+from aiasmr.api.logging import business_log
+from credits.models import CreditTransaction, TransactionType
+
+GRANT_TYPES = {TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.SUBSCRIPTION}
+
+
+def _locked_profile(user) -> Profile:
+    return Profile.objects.select_for_update().get(user_id=user.pk)
+
+
+def _existing(user, idempotency_key: str | None) -> CreditTransaction | None:
+    if not idempotency_key:
+        return None
+    return CreditTransaction.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
+
+
+def _write(profile: Profile, *, amount: int, spent_delta: int = 0, **fields) -> CreditTransaction:
+    profile.credits += amount
+    profile.total_credits_spent += spent_delta
+    Profile.objects.filter(pk=profile.pk).update(
+        credits=profile.credits, total_credits_spent=F("total_credits_spent") + spent_delta
+    )
+    entry = CreditTransaction.objects.create(
+        user_id=profile.user_id, amount=amount, balance_after=profile.credits, **fields
+    )
+    business_log.info(
+        "credits changed",
+        extra={
+            "event": "credits_changed",
+            "user": str(profile.user_id),
+            "type": entry.type,
+            "amount": amount,
+            "balance_after": entry.balance_after,
+            "transaction_id": entry.pk,
+        },
+    )
+    return entry
+
+
+def credits_grant(
+    *,
+    user,
+    amount: int,
+    type: str,  # noqa: A002 - the ledger's own column name
+    description: str,
+    order=None,
+    subscription=None,
+    idempotency_key: str | None = None,
+) -> CreditTransaction:
+    """Adds credits (signup bonus, purchase, subscription period). Idempotent by key."""
+    if amount <= 0:
+        raise ValidationFailed("A grant must be positive.")
+    if type not in GRANT_TYPES:
+        raise ValidationFailed(f"{type} is not a grant type.")
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        existing = _existing(user, idempotency_key)
+        if existing is not None:
+            return existing
+        return _write(
+            profile,
+            amount=amount,
+            type=type,
+            description=description,
+            order=order,
+            subscription=subscription,
+            idempotency_key=idempotency_key,
+        )
+
+
+def credits_spend(
+    *, user, amount: int, description: str, video=None, idempotency_key: str | None = None
+) -> CreditTransaction:
+    """Debits credits for usage; raises InsufficientCredits rather than going below zero."""
+    if amount <= 0:
+        raise ValidationFailed("A charge must be positive.")
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        existing = _existing(user, idempotency_key)
+        if existing is not None:
+            return existing
+        if profile.credits < amount:
+            raise InsufficientCredits(required=amount, available=profile.credits)
+        return _write(
+            profile,
+            amount=-amount,
+            spent_delta=amount,
+            type=TransactionType.USAGE,
+            description=description,
+            video=video,
+            idempotency_key=idempotency_key,
+        )
+
+
+def credits_refund(*, debit: CreditTransaction, description: str, staff_user=None) -> CreditTransaction | None:
+    """Gives back exactly what `debit` took, at most once. Returns None when it was already refunded."""
+    if debit.type != TransactionType.USAGE or debit.amount >= 0:
+        raise ValidationFailed("Only a usage charge can be refunded.")
+    if debit.user_id is None:
+        return None  # the account is gone; nothing to give back to
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(user_id=debit.user_id)
+        if CreditTransaction.objects.filter(reverses_id=debit.pk).exists():
+            return None
+        try:
+            # The one-to-one on `reverses` is the guarantee; the check above only avoids the error.
+            with transaction.atomic():
+                return _write(
+                    profile,
+                    amount=-debit.amount,
+                    spent_delta=debit.amount,
+                    type=TransactionType.REFUND,
+                    description=description,
+                    video_id=debit.video_id,
+                    reverses=debit,
+                    staff_user=staff_user,
+                )
+        except IntegrityError:
+            profile.refresh_from_db()
+            return None
+
+
+def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTransaction:
+    """A staff correction with a required reason; a deduction never takes the balance below zero."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required.", details=[{"field": "reason", "message": "Required."}])
+    if amount == 0:
+        raise ValidationFailed("The amount cannot be zero.", details=[{"field": "amount", "message": "Non-zero."}])
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        if profile.credits + amount < 0:
+            raise InsufficientCredits(required=-amount, available=profile.credits)
+        return _write(
+            profile, amount=amount, type=TransactionType.ADJUSTMENT, description=reason[:255], staff_user=staff_user
+        )
+
+
+def credits_clawback(*, user, amount: int, description: str, order=None) -> CreditTransaction | None:
+    """Takes back credits of a refunded payment, down to zero at most. None when nothing is left to take."""
+    if amount <= 0:
+        raise ValidationFailed("A clawback must be positive.")
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        taken = min(amount, profile.credits)
+        if taken == 0:
+            return None
+        return _write(
+            profile, amount=-taken, type=TransactionType.ADJUSTMENT, description=description, order=order
+        )

@@ -1,0 +1,48 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import auth_tokens_issue
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def tokens(user):
+    return auth_tokens_issue(user=user)
+
+
+@pytest.fixture
+def auth_client(user, tokens):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['token']}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def make_auth_client(db):
+    def make(user=None):
+        user = user or UserFactory()
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth_tokens_issue(user=user)['token']}")
+        client.user = user
+        return client
+
+    return make

@@ -1,0 +1,120 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class VideoStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"  # accepted, credits reserved, not yet sent to KIE
+    SUBMITTED = "submitted", "Submitted"  # KIE has a task id
+    PROCESSING = "processing", "Processing"  # KIE says queueing/generating
+    STORING = "storing", "Storing"  # KIE succeeded; copying files into our storage
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (VideoStatus.QUEUED, VideoStatus.SUBMITTED, VideoStatus.PROCESSING, VideoStatus.STORING)
+FINAL_STATUSES = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELLED)
+
+# The mobile app's view of the lifecycle.
+MOBILE_STATUS = {
+    VideoStatus.QUEUED: "pending",
+    VideoStatus.SUBMITTED: "pending",
+    VideoStatus.PROCESSING: "processing",
+    VideoStatus.STORING: "processing",
+    VideoStatus.READY: "completed",
+    VideoStatus.FAILED: "failed",
+    VideoStatus.CANCELLED: "failed",
+}
+
+
+def video_upload_to(instance, filename):
+    return f"videos/{instance.user_id}/{instance.id}.mp4"
+
+
+def thumbnail_upload_to(instance, filename):
+    return f"thumbnails/{instance.user_id}/{instance.id}.jpg"
+
+
+class Video(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    status = models.CharField(max_length=16, choices=VideoStatus.choices, default=VideoStatus.QUEUED)
+    prompt = models.TextField()
+    enhanced_prompt = models.TextField()
+    triggers = models.JSONField(default=list, blank=True)
+    duration = models.PositiveSmallIntegerField()
+    quality = models.CharField(max_length=8)
+    aspect_ratio = models.CharField(max_length=8, default="16:9")
+    image_url = models.URLField(max_length=1000, blank=True)
+    watermark = models.CharField(max_length=100, blank=True)
+    credit_cost = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+
+    provider = models.CharField(max_length=16, default="kie")
+    provider_task_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    provider_video_id = models.CharField(max_length=128, blank=True)
+    provider_video_url = models.URLField(max_length=2000, blank=True)
+    provider_thumbnail_url = models.URLField(max_length=2000, blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    copy_attempts = models.PositiveSmallIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    video_file = models.FileField(upload_to=video_upload_to, max_length=500, blank=True)
+    thumbnail_file = models.FileField(upload_to=thumbnail_upload_to, max_length=500, blank=True)
+    file_size = models.BigIntegerField(null=True, blank=True)
+
+    is_favorite = models.BooleanField(default=False)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "videos"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="video_user_recent"),
+            models.Index(fields=["status", "updated_at"], name="video_status_updated"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="video_user_idempotency_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Video {self.id} ({self.status})"
+
+    @property
+    def mobile_status(self) -> str:
+        return MOBILE_STATUS[self.status]
+
+
+class VideoEvent(models.Model):
+    """What KIE (or the service) said about a job: submissions, callbacks, polls; for staff to inspect."""
+
+    class Source(models.TextChoices):
+        SUBMIT = "submit", "Submit"
+        CALLBACK = "callback", "Callback"
+        POLL = "poll", "Poll"
+        SYSTEM = "system", "System"
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="events")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    summary = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "video_events"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.source}: {self.summary}"
