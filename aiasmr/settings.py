@@ -270,7 +270,8 @@ SPECTACULAR_SETTINGS = {
 
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "aiasmr.api.ratelimit.rate_limited"
+# A cache outage lets requests through (logged) instead of refusing every request.
+RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
 RATE_LIMITS = {
     "api": env("RATE_LIMIT_API", "100/m"),
     "auth": env("RATE_LIMIT_AUTH", "10/h"),
@@ -357,6 +358,24 @@ if env_bool("TASKS_IMMEDIATE", False):
 
 SIGNUP_BONUS_CREDITS = env_int("SIGNUP_BONUS_CREDITS", 20)
 
+# --- Payments (billing) -------------------------------------------------------------------------
+
+# "stripe" (PaymentIntents for the mobile SDK) or "sandbox" (development and tests only).
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "stripe" if IS_PRODUCTION else "sandbox").strip().lower()
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_API_TIMEOUT_SECONDS = env_int("STRIPE_API_TIMEOUT_SECONDS", 10)
+# A signed webhook older than this is refused (replay protection).
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_development_only")
+# The sandbox provider and its confirm endpoint exist only outside production.
+SANDBOX_PAYMENTS_ENABLED = not IS_PRODUCTION
+# A one-off trial plan lasts this long; a lapsed paid period is kept this long before expiring.
+TRIAL_PERIOD_DAYS = env_int("TRIAL_PERIOD_DAYS", 7)
+SUBSCRIPTION_GRACE_HOURS = env_int("SUBSCRIPTION_GRACE_HOURS", 48)
+
 # --- KIE ----------------------------------------------------------------------------------------
 
 KIE_API_KEY = env("KIE_API_KEY")
@@ -400,7 +419,7 @@ if IS_PRODUCTION:
     problems = []
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         problems.append("SECRET_KEY (at least 50 random characters)")
-    if JWT_SECRET == DEV_SECRET_KEY or len(JWT_SECRET) < 32:
+    if not env("JWT_SECRET") or JWT_SECRET == DEV_SECRET_KEY or len(JWT_SECRET) < 32:
         problems.append("JWT_SECRET (at least 32 random characters)")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS (explicit host names)")
@@ -408,6 +427,10 @@ if IS_PRODUCTION:
         problems.append("DATABASE_URL")
     if not USE_R2 and not env_bool("ALLOW_LOCAL_STORAGE"):
         problems.append("R2_* storage settings")
+    if PAYMENT_PROVIDER != "stripe":
+        problems.append("PAYMENT_PROVIDER=stripe (the sandbox provider is refused in production)")
+    elif not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY):
+        problems.append("STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET")
     if problems:
         raise ImproperlyConfigured(
             "DJANGO_ENV=production refuses to start without: " + ", ".join(problems)

@@ -61,6 +61,10 @@ class CreditTransaction(models.Model):
     class Meta:
         db_table = "credit_transactions"
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("grant_credits", "Can grant or deduct credits"),
+            ("refund_credits", "Can refund generations"),
+        ]
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="credit_tx_user_recent")]
         constraints = [
             models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="credit_tx_balance_non_negative"),

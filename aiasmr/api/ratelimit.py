@@ -2,12 +2,15 @@
 
 import functools
 import ipaddress
+import logging
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
 from aiasmr.api.exceptions import RateLimited
 from aiasmr.api.logging import security_log
+
+logger = logging.getLogger("aiasmr.ratelimit")
 
 
 def client_ip(request) -> str:
@@ -42,9 +45,14 @@ KEYS = {"ip": _key_ip, "user": _key_user}
 
 def enforce_rate_limit(request, scope: str, *, key: str) -> None:
     """Counts this request against `scope` and raises RateLimited once the limit is passed."""
-    usage = get_usage(
-        request, group=f"aiasmr.{scope}", key=KEYS[key], rate=settings.RATE_LIMITS[scope], increment=True
-    )
+    try:
+        usage = get_usage(
+            request, group=f"aiasmr.{scope}", key=KEYS[key], rate=settings.RATE_LIMITS[scope], increment=True
+        )
+    except Exception:
+        # The shared cache is down: serve the request (fail open) rather than fail every request.
+        logger.exception("rate limit cache unavailable", extra={"event": "ratelimit_cache_error", "scope": scope})
+        return
     if usage and usage["should_limit"]:
         security_log.warning(
             "rate limit hit",
