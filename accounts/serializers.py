@@ -58,6 +58,12 @@ class UserSerializer(serializers.Serializer):
     total_videos_created = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     is_staff = serializers.BooleanField(source="user.is_staff")
+    entitlements = serializers.SerializerMethodField()
+
+    def get_entitlements(self, profile) -> dict:
+        from billing.selectors import plan_entitlements
+
+        return plan_entitlements(plan_type=profile.plan_type)
 
 
 class AuthResultSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ Production mode (DJANGO_ENV=production) refuses to start without a real secret k
 a database URL and storage settings. `.env.example` documents every variable.
 """
 
+import hashlib
+import json
 import os
 import sys
 from datetime import timedelta
@@ -51,7 +53,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "" if IS_PRODUCTION else
 # --- Applications -------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "aiasmr.backoffice.apps.BackofficeAdminConfig",  # django.contrib.admin with the back office site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -336,6 +338,13 @@ CONTENT_SECURITY_POLICY = {
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
+# --- Back office (admin dashboard) ---------------------------------------------------------------
+
+# An open generation unchanged for this long counts as stuck on the dashboard.
+BACKOFFICE_STUCK_MINUTES = env_int("BACKOFFICE_STUCK_MINUTES", 30)
+# The dashboard asks KIE for its remaining credits with this short timeout (seconds), then shows "unavailable".
+BACKOFFICE_KIE_TIMEOUT_SECONDS = float(env("BACKOFFICE_KIE_TIMEOUT_SECONDS", "3"))
+
 # --- Internationalisation -----------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -382,6 +391,48 @@ KIE_API_KEY = env("KIE_API_KEY")
 KIE_BASE_URL = env("KIE_BASE_URL", "https://api.kie.ai/api/v1").rstrip("/")
 CALLBACK_URL = env("CALLBACK_URL", f"{BASE_URL}/api/kie-callback")
 
+# --- KIE / generation (videos app) ----------------------------------------------------------------
+
+# The secret carried in the callback URL (?secret=...); derived from SECRET_KEY unless set.
+KIE_CALLBACK_SECRET = env("KIE_CALLBACK_SECRET") or hashlib.sha256(
+    f"kie-callback:{SECRET_KEY}".encode()
+).hexdigest()[:40]
+# KIE's webhook HMAC key (KIE dashboard); when set, callbacks must carry a valid signature.
+KIE_WEBHOOK_HMAC_KEY = env("KIE_WEBHOOK_HMAC_KEY")
+KIE_WEBHOOK_TOLERANCE_SECONDS = env_int("KIE_WEBHOOK_TOLERANCE_SECONDS", 300)
+KIE_LONG_DURATION = env_int("KIE_LONG_DURATION", 8)  # KIE's docs say 8 in one place, 10 in another
+# host[:port] entries whose file URLs a callback may name directly; others are confirmed by record-detail.
+KIE_FILE_HOSTS = env_list("KIE_FILE_HOSTS")
+KIE_CONNECT_TIMEOUT = float(env("KIE_CONNECT_TIMEOUT", "5"))
+KIE_READ_TIMEOUT = float(env("KIE_READ_TIMEOUT", "30"))
+KIE_DOWNLOAD_TIMEOUT_SECONDS = env_int("KIE_DOWNLOAD_TIMEOUT_SECONDS", 300)  # whole download
+KIE_MEDIA_MAX_BYTES = env_int("KIE_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
+KIE_PROMPT_MAX_CHARS = 1800
+# Credits by "<duration>:<quality>" (a long duration is keyed as 8); a missing pair is not offered.
+GENERATION_COSTS = (
+    json.loads(env("GENERATION_COSTS"))
+    if env("GENERATION_COSTS")
+    else {"5:720p": 20, "5:1080p": 25, "8:720p": 30}
+)
+GENERATION_ESTIMATED_SECONDS = env_int("GENERATION_ESTIMATED_SECONDS", 120)
+GENERATION_SUBMIT_MAX_ATTEMPTS = env_int("GENERATION_SUBMIT_MAX_ATTEMPTS", 5)  # 429/455/unreachable
+GENERATION_COPY_MAX_ATTEMPTS = env_int("GENERATION_COPY_MAX_ATTEMPTS", 8)
+GENERATION_RETRY_BASE_SECONDS = float(env("GENERATION_RETRY_BASE_SECONDS", "5"))
+GENERATION_RETRY_MAX_SECONDS = float(env("GENERATION_RETRY_MAX_SECONDS", "600"))
+GENERATION_COPY_LEASE_SECONDS = env_int("GENERATION_COPY_LEASE_SECONDS", 900)
+# The status endpoint asks KIE's record when a job has had no news for this long (and at most this often).
+GENERATION_STATUS_REFRESH_SECONDS = env_int("GENERATION_STATUS_REFRESH_SECONDS", 5)
+# The sweep (manage.py generations_sync): poll jobs without a callback for this long ...
+GENERATION_CALLBACK_GRACE_SECONDS = env_int("GENERATION_CALLBACK_GRACE_SECONDS", 120)
+# ... fail and refund jobs unsettled after this long, or whose submission outcome stayed unknown ...
+GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 3600)
+GENERATION_SUBMIT_UNKNOWN_SECONDS = env_int("GENERATION_SUBMIT_UNKNOWN_SECONDS", 900)
+# ... re-queue queued jobs and copies with no progress for this long; fail copies stuck past the last.
+GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 300)
+GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3 * 24 * 3600)
+# One OpenAPI name for the 720p/1080p choice (generation quality, preferred resolution).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VideoQualityEnum"] = "videos.serializers.QUALITIES"
+
 # --- Logging ------------------------------------------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", "info").upper()
@@ -409,6 +460,7 @@ LOGGING = {
         # The access log line replaces Django's own 4xx/5xx request warnings.
         "django.request": {"level": "CRITICAL"},
         "botocore": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
     },
 }

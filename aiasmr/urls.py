@@ -5,12 +5,14 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from aiasmr.api import health
+from aiasmr.api.views import PingView
 
 api_patterns = [
     path("health", health.health),
     path("health/live", health.live),
     path("health/ready", health.ready),
     path("health/detailed", health.detailed),
+    path("ping", PingView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -77,6 +77,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     provider = models.CharField(max_length=16)
     provider_payment_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # What the client asked to pay with (card, apple_pay, ...); the provider decides how.
+    payment_method = models.CharField(max_length=32, blank=True)
+    # Returned again on an idempotent replay of the purchase; it only lets the client confirm this payment.
+    client_secret = models.CharField(max_length=255, blank=True)
+    provider_refund_id = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,6 +98,7 @@ class Order(models.Model):
                 condition=models.Q(idempotency_key__isnull=False),
                 name="order_user_idempotency_unique",
             ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="order_amount_non_negative"),
         ]
 
     def __str__(self):
@@ -128,6 +134,14 @@ class Subscription(models.Model):
     class Meta:
         db_table = "subscriptions"
         ordering = ["-created_at"]
+        constraints = [
+            # One live subscription per user at a time.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["incomplete", "active", "past_due"]),
+                name="subscription_one_live_per_user",
+            ),
+        ]
 
     def __str__(self):
         return f"Subscription {self.id} ({self.plan_id}, {self.status})"

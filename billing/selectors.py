@@ -13,3 +13,32 @@ def plan_entitlements(*, plan_type: str) -> dict:
     if plan is None:
         return dict(FREE_ENTITLEMENTS)
     return {"plan": plan_type, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
+
+
+def plans_list():
+    return Plan.objects.filter(active=True).order_by("sort_order", "price")
+
+
+def packages_list():
+    from billing.models import CreditPackage
+
+    return CreditPackage.objects.filter(active=True).order_by("sort_order", "credits")
+
+
+def subscription_current(*, user):
+    """The user's live subscription, else the most recent one (None when they never had one)."""
+    from billing.models import Subscription
+    from billing.services import LIVE_SUBSCRIPTION_STATUSES
+
+    subscriptions = Subscription.objects.select_related("plan").filter(user=user)
+    return subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).first() or subscriptions.first()
+
+
+def order_get(*, user, order_id):
+    from aiasmr.api.exceptions import NotFound
+    from billing.models import Order
+
+    order = Order.objects.select_related("package", "plan").filter(pk=order_id, user=user).first()
+    if order is None:
+        raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")
+    return order

@@ -95,3 +95,7 @@ def test_success_envelope_shape(auth_client):
     body = auth_client.get("/api/user/profile").json()
     assert body["success"] is True
     assert set(body) <= {"success", "data", "message"}
+
+
+def test_ping_is_enveloped(api_client):
+    assert api_client.get("/api/ping").json() == {"success": True, "data": {"pong": True}}

@@ -1,0 +1,108 @@
+from rest_framework import serializers
+
+PAYMENT_METHODS = ["card", "stripe", "apple_pay", "google_pay", "sandbox"]
+
+
+class PlanSerializer(serializers.Serializer):
+    id = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    credits = serializers.IntegerField(source="credits_per_period")
+    billing = serializers.CharField(source="interval", help_text="one_off or month")
+    entitlements = serializers.SerializerMethodField()
+
+    def get_entitlements(self, plan) -> dict:
+        return {"plan": plan.slug, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
+
+
+class PlansSerializer(serializers.Serializer):
+    plans = PlanSerializer(many=True)
+
+
+class PackageSerializer(serializers.Serializer):
+    id = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    credits = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    savings = serializers.IntegerField(source="savings_percent", help_text="Percent saved against the basic package.")
+    popular = serializers.BooleanField()
+
+
+class PackagesSerializer(serializers.Serializer):
+    packages = PackageSerializer(many=True)
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField(help_text="pending, processing, completed, failed, cancelled, refunded")
+    package = serializers.CharField(source="package.slug", default=None, allow_null=True)
+    plan = serializers.CharField(source="plan.slug", default=None, allow_null=True)
+    credits = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    provider = serializers.CharField()
+    paymentMethod = serializers.CharField(source="payment_method")  # noqa: N815
+    failureReason = serializers.CharField(source="failure_reason")  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)  # noqa: N815
+    refundedAt = serializers.DateTimeField(source="refunded_at", allow_null=True)  # noqa: N815
+
+
+class PaymentInfoSerializer(serializers.Serializer):
+    provider = serializers.CharField(help_text="stripe or sandbox")
+    paymentId = serializers.CharField(allow_null=True)  # noqa: N815
+    clientSecret = serializers.CharField(allow_null=True, help_text="Stripe: confirm with the mobile SDK.")  # noqa: N815
+    publishableKey = serializers.CharField(allow_null=True)  # noqa: N815
+    confirmUrl = serializers.CharField(  # noqa: N815
+        allow_null=True, help_text="Sandbox only (not in production): POST it to simulate the payment."
+    )
+    instructions = serializers.CharField()
+    orderId = serializers.CharField(allow_null=True, required=False)  # noqa: N815
+
+
+class PurchaseRequestSerializer(serializers.Serializer):
+    package = serializers.CharField(max_length=32, help_text="A package id from GET /credits/packages.")
+    paymentMethod = serializers.ChoiceField(choices=PAYMENT_METHODS, default="card")  # noqa: N815
+    amount = serializers.IntegerField(min_value=1, help_text="Must equal the package's credits.")
+
+
+class PurchaseResultSerializer(serializers.Serializer):
+    order = OrderSerializer()
+    payment = PaymentInfoSerializer()
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    plan = PlanSerializer()
+    status = serializers.CharField(help_text="incomplete, active, past_due, cancelled, expired")
+    provider = serializers.CharField()
+    currentPeriodStart = serializers.DateTimeField(source="current_period_start", allow_null=True)  # noqa: N815
+    currentPeriodEnd = serializers.DateTimeField(source="current_period_end", allow_null=True)  # noqa: N815
+    cancelAtPeriodEnd = serializers.BooleanField(source="cancel_at_period_end")  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+
+
+class SubscriptionStateSerializer(serializers.Serializer):
+    subscription = SubscriptionSerializer(allow_null=True)
+    entitlements = serializers.DictField()
+
+
+class SubscriptionRequestSerializer(serializers.Serializer):
+    plan = serializers.CharField(max_length=32, help_text="A plan id from GET /billing/plans.")
+    paymentMethod = serializers.ChoiceField(choices=PAYMENT_METHODS, default="card")  # noqa: N815
+
+
+class SubscriptionStartSerializer(serializers.Serializer):
+    subscription = SubscriptionSerializer()
+    payment = PaymentInfoSerializer()
+
+
+class SandboxConfirmRequestSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["succeeded", "failed"], default="succeeded")
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    outcome = serializers.CharField(help_text="processed, ignored or duplicate")

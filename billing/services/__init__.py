@@ -1,0 +1,54 @@
+"""Every billing write: orders, provider webhooks, refunds, subscriptions.
+
+Rules (business-rules.md, Payments): an order is created `pending` and completed only by a verified
+provider event; each event is stored once by its id; credits for an order are granted exactly once
+(a conditional status update decides, the ledger's idempotency key backs it); a provider refund claws
+them back. Provider calls never run inside a transaction or while a row is locked; money paths lock
+the profile first.
+"""
+
+from billing.services.common import (
+    DONE_EVENT_STATUSES,
+    LIVE_SUBSCRIPTION_STATUSES,
+    PAYABLE_STATUSES,
+    InvalidSignature,
+)
+from billing.services.orders import (
+    order_complete,
+    order_fail,
+    order_mark_refunded,
+    order_payment_ensure,
+    order_payment_info,
+    order_refund,
+    purchase_create,
+)
+from billing.services.periods import subscription_expire
+from billing.services.subscriptions import subscription_cancel, subscription_create, subscriptions_renew
+from billing.services.webhooks import (
+    HANDLERS,
+    payment_webhook_receive,
+    sandbox_event_deliver,
+    sandbox_payment_confirm,
+)
+
+__all__ = [
+    "DONE_EVENT_STATUSES",
+    "HANDLERS",
+    "LIVE_SUBSCRIPTION_STATUSES",
+    "PAYABLE_STATUSES",
+    "InvalidSignature",
+    "order_complete",
+    "order_fail",
+    "order_mark_refunded",
+    "order_payment_ensure",
+    "order_payment_info",
+    "order_refund",
+    "payment_webhook_receive",
+    "purchase_create",
+    "sandbox_event_deliver",
+    "sandbox_payment_confirm",
+    "subscription_cancel",
+    "subscription_create",
+    "subscription_expire",
+    "subscriptions_renew",
+]

@@ -1,0 +1,72 @@
+"""Subscription periods: activating a paid period (its credits granted once) and ending a subscription.
+Both run with the profile locked first, inside the caller's transaction or their own."""
+
+import calendar
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import PlanType, Profile
+from billing.models import Order, Plan, Subscription, SubscriptionStatus
+from billing.services.common import LIVE_SUBSCRIPTION_STATUSES, _lock_profile, logger
+from credits.models import TransactionType
+from credits.services import credits_grant
+
+
+def _add_months(moment: datetime, months: int = 1) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _period_end(plan: Plan, start: datetime) -> datetime:
+    if plan.interval == Plan.Interval.ONE_OFF:
+        return start + timedelta(days=settings.TRIAL_PERIOD_DAYS)
+    return _add_months(start)
+
+
+def _subscription_period_grant(*, subscription: Subscription, order: Order | None, start, end) -> None:
+    """Activates (or extends) a subscription for a paid period and grants its credits once per period.
+    Runs inside the caller's transaction with the profile locked."""
+    live = (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+    now = timezone.now()
+    Subscription.objects.filter(pk=subscription.pk, status__in=live).update(status=SubscriptionStatus.ACTIVE)
+    # Out-of-order invoices never move a period backwards.
+    Subscription.objects.filter(pk=subscription.pk).exclude(current_period_end__gte=end).update(
+        current_period_start=start, current_period_end=end, updated_at=now
+    )
+    subscription.refresh_from_db()
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        return  # a paid period for a subscription that already ended: staff look at it (event kept)
+    plan = subscription.plan
+    credits_grant(
+        user=subscription.user,
+        amount=plan.credits_per_period,
+        type=TransactionType.SUBSCRIPTION,
+        description=f"{plan.name} plan: credits for the period from {start:%Y-%m-%d}",
+        order=order,
+        subscription=subscription,
+        idempotency_key=f"subscription:{subscription.id}:{int(start.timestamp())}",
+    )
+    Profile.objects.filter(user_id=subscription.user_id).update(plan_type=plan.slug, updated_at=now)
+
+
+def subscription_expire(*, subscription: Subscription) -> bool:
+    """Ends a live subscription (once) and drops its user back to the free plan."""
+    with transaction.atomic():
+        _lock_profile(subscription.user_id)
+        moved = Subscription.objects.filter(pk=subscription.pk, status__in=LIVE_SUBSCRIPTION_STATUSES).update(
+            status=SubscriptionStatus.EXPIRED, updated_at=timezone.now()
+        )
+        if moved and subscription.user_id is not None:
+            still_live = Subscription.objects.filter(
+                user_id=subscription.user_id, status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+            ).exists()
+            if not still_live:
+                Profile.objects.filter(user_id=subscription.user_id).update(plan_type=PlanType.FREE)
+    if moved:
+        logger.info("subscription expired", extra={"event": "subscription_expired", "subscription": str(subscription.pk)})
+    return bool(moved)

@@ -1,0 +1,263 @@
+"""Provider webhooks: verify the signature, store each event once by id, process it once, dispatch by
+type. The sandbox delivers its own signed events through the very same function."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Profile
+from aiasmr.api.exceptions import Conflict, NotFound
+from billing.models import Order, OrderStatus, PaymentEvent, Plan, Subscription, SubscriptionStatus
+from billing.providers import WebhookSignatureError, get_provider, to_minor_units
+from billing.services.common import (
+    DONE_EVENT_STATUSES,
+    LIVE_SUBSCRIPTION_STATUSES,
+    PAYABLE_STATUSES,
+    InvalidSignature,
+    _lock_profile,
+    _uuid_or_none,
+    logger,
+)
+from billing.services.orders import order_complete, order_fail, order_mark_refunded, order_payment_ensure
+from billing.services.periods import _subscription_period_grant, subscription_expire
+
+
+def payment_webhook_receive(*, provider_name: str, payload: bytes, headers) -> tuple[PaymentEvent, str]:
+    """Verifies a provider's signed event, stores it once by id and processes it once.
+
+    Returns (event row, outcome) where outcome is processed, ignored or duplicate. A bad signature
+    raises InvalidSignature (400) before anything is written. An unexpected failure marks the
+    event failed and propagates (5xx), so the provider delivers it again.
+    """
+    provider = get_provider(provider_name)
+    try:
+        event = provider.webhook_verify(payload=payload, headers=headers)
+    except WebhookSignatureError as exc:
+        logger.warning("webhook signature refused", extra={"event": "webhook_bad_signature", "provider": provider.name,
+                                                            "reason": str(exc)})
+        raise InvalidSignature()
+    record, _ = PaymentEvent.objects.get_or_create(
+        provider=provider.name,
+        event_id=event["id"][:255],
+        defaults={"type": event["type"][:128], "payload": event},
+    )
+    if record.status in DONE_EVENT_STATUSES:
+        return record, "duplicate"
+    try:
+        with transaction.atomic():
+            locked = PaymentEvent.objects.select_for_update().get(pk=record.pk)
+            if locked.status in DONE_EVENT_STATUSES:
+                return locked, "duplicate"
+            status, note = _dispatch(provider.name, event)
+            locked.status = status
+            locked.error = note
+            locked.processed_at = timezone.now()
+            locked.save(update_fields=["status", "error", "processed_at"])
+    except Exception as exc:
+        PaymentEvent.objects.filter(pk=record.pk).exclude(status__in=DONE_EVENT_STATUSES).update(
+            status=PaymentEvent.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
+        raise
+    return locked, status
+
+
+def sandbox_event_deliver(*, type: str, obj: dict, event_id: str | None = None) -> tuple[PaymentEvent, str]:  # noqa: A002
+    """Signs a sandbox event and hands it to the same verified webhook path a real delivery takes."""
+    provider = get_provider("sandbox")
+    body, headers = provider.event_signed(type=type, obj=obj, event_id=event_id)
+    return payment_webhook_receive(provider_name="sandbox", payload=body, headers=headers)
+
+
+def _dispatch(provider: str, event: dict) -> tuple[str, str]:
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        return PaymentEvent.Status.IGNORED, "event type not handled"
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        return PaymentEvent.Status.IGNORED, "event has no object"
+    note = handler(provider, obj)
+    return (PaymentEvent.Status.IGNORED, note) if note else (PaymentEvent.Status.PROCESSED, "")
+
+
+def _order_for_payment(provider: str, obj: dict) -> Order | None:
+    payment_id = obj.get("id") if obj.get("object", "payment_intent") == "payment_intent" else None
+    order = None
+    if payment_id:
+        order = Order.objects.select_related("package").filter(provider=provider, provider_payment_id=payment_id).first()
+    order_id = (obj.get("metadata") or {}).get("order_id")
+    if order is None and order_id:
+        # The payment was created but its id was never saved (a crash between the two).
+        order = Order.objects.select_related("package").filter(
+            pk=_uuid_or_none(order_id), provider=provider, provider_payment_id__isnull=True
+        ).first()
+        if order is not None and payment_id:
+            Order.objects.filter(pk=order.pk, provider_payment_id__isnull=True).update(provider_payment_id=payment_id)
+    return order
+
+
+def _on_payment_succeeded(provider: str, obj: dict) -> str:
+    order = _order_for_payment(provider, obj)
+    if order is None:
+        return "no order for this payment"
+    received = obj.get("amount_received", obj.get("amount"))
+    if received != to_minor_units(order.amount, order.currency) or str(obj.get("currency", "")).upper() != order.currency:
+        logger.error("payment amount mismatch", extra={"event": "payment_amount_mismatch", "order": str(order.id)})
+        return "amount or currency does not match the order"
+    if not order_complete(order=order):
+        return f"order already {Order.objects.get(pk=order.pk).status}"
+    return ""
+
+
+def _on_payment_failed(provider: str, obj: dict) -> str:
+    order = _order_for_payment(provider, obj)
+    if order is None:
+        return "no order for this payment"
+    reason = ((obj.get("last_payment_error") or {}).get("message") or "Payment failed.")
+    return "" if order_fail(order=order, reason=str(reason)) else "order not pending"
+
+
+def _on_charge_refunded(provider: str, obj: dict) -> str:
+    payment_id = obj.get("payment_intent")
+    order = Order.objects.filter(provider=provider, provider_payment_id=payment_id).first() if payment_id else None
+    if order is None:
+        return "no order for this charge"
+    if not obj.get("refunded", False):
+        return "partial refund: adjust credits by hand if needed"
+    refunds = [r for r in ((obj.get("refunds") or {}).get("data") or []) if isinstance(r, dict)]
+    refund_id = str(refunds[0].get("id") or "") if refunds else ""
+    return "" if order_mark_refunded(order=order, refund_id=refund_id) else "order was not completed"
+
+
+def _subscription_for(provider: str, provider_subscription_id) -> Subscription | None:
+    if not provider_subscription_id:
+        return None
+    return (
+        Subscription.objects.select_related("plan")
+        .filter(provider=provider, provider_subscription_id=provider_subscription_id)
+        .first()
+    )
+
+
+def _ts(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def _on_invoice_paid(provider: str, obj: dict) -> str:
+    sub_ref = obj.get("subscription") or (
+        ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    )
+    subscription = _subscription_for(provider, sub_ref)
+    if subscription is None:
+        return "no subscription for this invoice"
+    lines = (obj.get("lines") or {}).get("data") or [{}]
+    period = lines[0].get("period") or {}
+    start = _ts(period.get("start") or obj.get("period_start"))
+    end = _ts(period.get("end") or obj.get("period_end"))
+    if start is None or end is None:
+        return "invoice without a period"
+    plan = subscription.plan
+    payment_ref = obj.get("payment_intent") or obj["id"]
+    currency = str(obj.get("currency") or plan.currency).upper()
+    paid = Decimal(int(obj.get("amount_paid") or 0)) / (1 if currency in ("JPY", "KRW") else 100)
+    order, _ = Order.objects.get_or_create(
+        provider_payment_id=payment_ref,
+        defaults={
+            "user_id": subscription.user_id,
+            "plan": plan,
+            "subscription": subscription,
+            "credits": plan.credits_per_period,
+            "amount": paid,
+            "currency": currency,
+            "provider": provider,
+            "payment_method": "subscription",
+        },
+    )
+    with transaction.atomic():
+        _lock_profile(subscription.user_id)
+        now = timezone.now()
+        Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
+            status=OrderStatus.COMPLETED, completed_at=now, updated_at=now
+        )
+        if subscription.user_id is None:
+            return "subscription has no user"
+        _subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+    return ""
+
+
+STRIPE_STATUS = {
+    "active": SubscriptionStatus.ACTIVE,
+    "trialing": SubscriptionStatus.ACTIVE,
+    "past_due": SubscriptionStatus.PAST_DUE,
+    "unpaid": SubscriptionStatus.PAST_DUE,
+    "incomplete": SubscriptionStatus.INCOMPLETE,
+    "incomplete_expired": SubscriptionStatus.EXPIRED,
+    "canceled": SubscriptionStatus.EXPIRED,
+}
+
+
+def _on_subscription_updated(provider: str, obj: dict) -> str:
+    subscription = _subscription_for(provider, obj.get("id"))
+    if subscription is None:
+        return "no such subscription"
+    status = STRIPE_STATUS.get(obj.get("status"))
+    if status == SubscriptionStatus.EXPIRED:
+        subscription_expire(subscription=subscription)
+        return ""
+    items = (obj.get("items") or {}).get("data") or [{}]
+    fields = {"cancel_at_period_end": bool(obj.get("cancel_at_period_end")), "updated_at": timezone.now()}
+    price_id = (items[0].get("price") or {}).get("id")
+    plan = Plan.objects.filter(stripe_price_id=price_id).first() if price_id else None
+    if plan is not None:
+        fields["plan"] = plan
+    # Only the status between live states moves here; a paid period is activated by invoice.paid.
+    if status in (SubscriptionStatus.PAST_DUE,) or (
+        status == SubscriptionStatus.ACTIVE and subscription.status == SubscriptionStatus.PAST_DUE
+    ):
+        fields["status"] = status
+    with transaction.atomic():
+        _lock_profile(subscription.user_id)
+        Subscription.objects.filter(pk=subscription.pk, status__in=LIVE_SUBSCRIPTION_STATUSES).update(**fields)
+        if plan is not None and subscription.status == SubscriptionStatus.ACTIVE and subscription.user_id:
+            Profile.objects.filter(user_id=subscription.user_id).update(plan_type=plan.slug)
+    return ""
+
+
+def _on_subscription_deleted(provider: str, obj: dict) -> str:
+    subscription = _subscription_for(provider, obj.get("id"))
+    if subscription is None:
+        return "no such subscription"
+    return "" if subscription_expire(subscription=subscription) else "subscription already ended"
+
+
+HANDLERS = {
+    "payment_intent.succeeded": _on_payment_succeeded,
+    "payment_intent.payment_failed": _on_payment_failed,
+    "charge.refunded": _on_charge_refunded,
+    "invoice.paid": _on_invoice_paid,
+    "customer.subscription.updated": _on_subscription_updated,
+    "customer.subscription.deleted": _on_subscription_deleted,
+}
+
+
+def sandbox_payment_confirm(*, user, order_id, outcome: str = "succeeded") -> Order:
+    """Development only: the sandbox 'pays' (or declines) one of the user's orders by sending its
+    signed webhook through the same verified path as a real provider. Not routed in production."""
+    if not settings.SANDBOX_PAYMENTS_ENABLED:
+        raise NotFound("Not available.", code="NOT_FOUND")
+    order = Order.objects.filter(pk=_uuid_or_none(order_id), user=user, provider="sandbox").first()
+    if order is None:
+        raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")
+    order = order_payment_ensure(order=order)
+    if not order.provider_payment_id:
+        raise Conflict("This order cannot be paid.", code="ORDER_NOT_PAYABLE")
+    provider = get_provider("sandbox")
+    if outcome == "failed":
+        obj = provider.payment_intent_object(order=order, failure="Your card was declined (sandbox).")
+        sandbox_event_deliver(type="payment_intent.payment_failed", obj=obj)
+    else:
+        sandbox_event_deliver(type="payment_intent.succeeded", obj=provider.payment_intent_object(order=order))
+    order.refresh_from_db()
+    return order

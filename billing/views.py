@@ -1,0 +1,141 @@
+"""Billing endpoints: plans, subscription, orders, provider webhooks and the development sandbox."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from aiasmr.api.exceptions import NotFound
+from aiasmr.api.renderers import envelope
+from aiasmr.api.schema import error_response
+from billing import selectors, services
+from billing.serializers import (
+    OrderSerializer,
+    PlansSerializer,
+    SandboxConfirmRequestSerializer,
+    SubscriptionRequestSerializer,
+    SubscriptionSerializer,
+    SubscriptionStartSerializer,
+    SubscriptionStateSerializer,
+    WebhookResultSerializer,
+)
+
+
+def _validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PlanViewSet(viewsets.ViewSet):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: PlansSerializer}, summary="Subscription plans with credits and entitlements")
+    def list(self, request):
+        return Response(PlansSerializer({"plans": selectors.plans_list()}).data)
+
+
+class SubscriptionViewSet(viewsets.ViewSet):
+    @extend_schema(
+        responses={200: SubscriptionStateSerializer},
+        summary="The user's subscription (null when none) and the entitlements of their plan",
+    )
+    def retrieve(self, request):
+        subscription = selectors.subscription_current(user=request.user)
+        entitlements = selectors.plan_entitlements(plan_type=request.user.profile.plan_type)
+        return Response(SubscriptionStateSerializer({"subscription": subscription, "entitlements": entitlements}).data)
+
+    @extend_schema(
+        request=SubscriptionRequestSerializer,
+        responses={
+            201: SubscriptionStartSerializer,
+            400: error_response("VALIDATION_ERROR, INVALID_PLAN, PLAN_NOT_AVAILABLE"),
+            409: error_response("SUBSCRIPTION_EXISTS, TRIAL_ALREADY_USED"),
+            502: error_response("PAYMENT_PROVIDER_ERROR"),
+        },
+        summary="Subscribe to a plan: the subscription is active once the first payment is confirmed",
+        description=(
+            "Returns the subscription (status `incomplete`) and `payment`: with Stripe, confirm "
+            "`payment.clientSecret` with the mobile SDK; with the development sandbox, POST "
+            "`payment.confirmUrl`. The verified payment activates the plan and grants its credits."
+        ),
+    )
+    def create(self, request):
+        data = _validated(SubscriptionRequestSerializer, request)
+        subscription, payment = services.subscription_create(
+            user=request.user, plan_slug=data["plan"], payment_method=data["paymentMethod"]
+        )
+        body = {"subscription": SubscriptionSerializer(subscription).data, "payment": payment}
+        return Response(
+            envelope(body, "Subscription started; it becomes active when the payment is confirmed."),
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionSerializer, 404: error_response("SUBSCRIPTION_NOT_FOUND")},
+        summary="Cancel at the end of the current period (credits and plan stay until then)",
+    )
+    def cancel(self, request):
+        subscription = services.subscription_cancel(user=request.user)
+        return Response(envelope(SubscriptionSerializer(subscription).data, "The subscription ends at period end."))
+
+
+class OrderViewSet(viewsets.ViewSet):
+    @extend_schema(
+        responses={200: OrderSerializer, 404: error_response("ORDER_NOT_FOUND")},
+        summary="One of the user's orders (poll it after paying)",
+    )
+    def retrieve(self, request, order_id):
+        return Response(OrderSerializer(selectors.order_get(user=request.user, order_id=order_id)).data)
+
+
+class WebhookViewSet(viewsets.ViewSet):
+    """Provider webhooks: no session or token; the signature over the raw body authenticates them."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def _receive(self, request, provider_name: str):
+        _, outcome = services.payment_webhook_receive(
+            provider_name=provider_name, payload=request.body, headers=request.headers
+        )
+        return Response({"received": True, "outcome": outcome})
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={200: WebhookResultSerializer, 400: error_response("INVALID_SIGNATURE")},
+        summary="Stripe webhook (Stripe-Signature verified; repeats answer 200 and change nothing)",
+    )
+    def stripe(self, request):
+        return self._receive(request, "stripe")
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={200: WebhookResultSerializer, 400: error_response("INVALID_SIGNATURE"), 404: error_response("NOT_FOUND")},
+        summary="Sandbox webhook (development only; Sandbox-Signature, Stripe's scheme)",
+    )
+    def sandbox(self, request):
+        if not settings.SANDBOX_PAYMENTS_ENABLED:
+            raise NotFound("Not available.", code="NOT_FOUND")
+        return self._receive(request, "sandbox")
+
+
+class SandboxViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=SandboxConfirmRequestSerializer,
+        parameters=[OpenApiParameter("order_id", str, OpenApiParameter.PATH)],
+        responses={200: OrderSerializer, 404: error_response("ORDER_NOT_FOUND, NOT_FOUND")},
+        summary="Development only: simulate the payment of a sandbox order (not available in production)",
+        description=(
+            "Sends a signed sandbox webhook (`payment_intent.succeeded`, or `payment_intent.payment_failed` "
+            'with {"outcome": "failed"}) through the same verified path as Stripe; the order completes '
+            "and its credits are granted exactly once."
+        ),
+    )
+    def confirm(self, request, order_id):
+        data = _validated(SandboxConfirmRequestSerializer, request)
+        order = services.sandbox_payment_confirm(user=request.user, order_id=order_id, outcome=data["outcome"])
+        return Response(envelope(OrderSerializer(order).data, f"Sandbox payment {data['outcome']}."))
