@@ -38,24 +38,24 @@ def copy_rows(model, rows) -> int:
     fields = [f for f in model._meta.concrete_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                values = []
-                for field in fields:
-                    if field.attname in row:
-                        value = row[field.attname]
-                    elif field.has_default():
-                        value = field.get_default()
-                    elif field.null:
-                        value = None
-                    else:
-                        value = "" if isinstance(field, models.CharField | models.TextField) else None
-                    if isinstance(field, models.JSONField):
-                        value = Jsonb(value)
-                    values.append(value)
-                copy.write_row(values)
-                count += 1
+    copy_sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        for row in rows:
+            values = []
+            for field in fields:
+                if field.attname in row:
+                    value = row[field.attname]
+                elif field.has_default():
+                    value = field.get_default()
+                elif field.null:
+                    value = None
+                else:
+                    value = "" if isinstance(field, models.CharField | models.TextField) else None
+                if isinstance(field, models.JSONField):
+                    value = Jsonb(value)
+                values.append(value)
+            copy.write_row(values)
+            count += 1
     return count
 
 

@@ -92,6 +92,7 @@ class Order(models.Model):
     class Meta:
         db_table = "orders"
         ordering = ["-created_at"]
+        permissions = [("refund_order", "Can refund orders through the provider")]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],

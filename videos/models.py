@@ -50,6 +50,14 @@ class Video(models.Model):
     image_url = models.URLField(max_length=1000, blank=True)
     watermark = models.CharField(max_length=100, blank=True)
     credit_cost = models.PositiveIntegerField()
+    # The usage charge this video came from (also findable as CreditTransaction(video=..., type="usage")).
+    debit = models.OneToOneField(
+        "credits.CreditTransaction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="charged_video",
+    )
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
 
     provider = models.CharField(max_length=16, default="kie")
@@ -57,7 +65,14 @@ class Video(models.Model):
     provider_video_id = models.CharField(max_length=128, blank=True)
     provider_video_url = models.URLField(max_length=2000, blank=True)
     provider_thumbnail_url = models.URLField(max_length=2000, blank=True)
+    provider_state = models.CharField(max_length=16, blank=True, help_text="KIE's last known state.")
     submit_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a submission is claimed: the job may exist at KIE from then on (never re-sent blindly).
+    submit_started_at = models.DateTimeField(null=True, blank=True)
+    submit_outcome_unknown = models.BooleanField(
+        default=False, help_text="A generate call timed out after sending: reconciled by callback or failed."
+    )
+    copy_lease_until = models.DateTimeField(null=True, blank=True)
     copy_attempts = models.PositiveSmallIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from django.urls import path
+
+from videos.views import GenerationViewSet, KieCallbackViewSet, VideoViewSet
+
+urlpatterns = [
+    path("generate", GenerationViewSet.as_view({"post": "generate"})),
+    path("generate/status/<str:task_id>", GenerationViewSet.as_view({"get": "status"})),
+    path("generate/cancel/<str:task_id>", GenerationViewSet.as_view({"post": "cancel"})),
+    path("kie-callback", KieCallbackViewSet.as_view({"post": "callback"})),
+    path("videos", VideoViewSet.as_view({"get": "list"})),
+    path("videos/stats", VideoViewSet.as_view({"get": "stats"})),
+    path("videos/<uuid:video_id>", VideoViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
+    path("videos/<uuid:video_id>/favorite", VideoViewSet.as_view({"put": "favorite"})),
+]

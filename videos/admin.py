@@ -1,0 +1,376 @@
+"""Generations in the back office: filters, search, a detail page to inspect a job, refund and re-sync.
+
+Nothing here edits a video directly: the two actions call the same services as the API and the sweep.
+"""
+
+import json
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from aiasmr.api.exceptions import ApiError
+from aiasmr.backoffice.admin_tools import admin_link, error_text, object_action
+from credits.models import CreditTransaction, TransactionType
+from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
+
+REFUND_PERMISSION = "credits.refund_credits"
+STATUS_COLORS = {
+    VideoStatus.READY: "#2e8b57",
+    VideoStatus.FAILED: "#c0392b",
+    VideoStatus.CANCELLED: "#7f7f7f",
+}
+
+
+def _pretty_json(value) -> str:
+    return format_html(
+        '<pre class="bo-pre">{}</pre>', json.dumps(value, indent=2, sort_keys=True, default=str)
+    )
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = "stuck"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", f"Open, unchanged for {settings.BACKOFFICE_STUCK_MINUTES}+ min")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            cutoff = timezone.now() - timedelta(minutes=settings.BACKOFFICE_STUCK_MINUTES)
+            return queryset.filter(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
+        return queryset
+
+
+class VideoEventInline(admin.TabularInline):
+    """The history of what KIE (and the service) said about the job."""
+
+    model = VideoEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "source", "summary", "payload_pretty")
+    readonly_fields = fields
+    verbose_name_plural = "History (what KIE said)"
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return _pretty_json(obj.payload)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("videos.view_video")  # part of the generation's page
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VideoLedgerInline(admin.TabularInline):
+    model = CreditTransaction
+    fk_name = "video"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "type", "amount", "balance_after", "description", "staff_user")
+    readonly_fields = fields
+    verbose_name_plural = "Credits (ledger rows of this generation)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Video)
+class VideoAdmin(admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "user_email",
+        "status_badge",
+        "quality",
+        "duration",
+        "credit_cost",
+        "charge_state",
+        "provider",
+        "created_at",
+    )
+    list_filter = ("status", "quality", ("created_at", admin.DateFieldListFilter), "provider", StuckFilter)
+    search_fields = ("provider_task_id", "user__email", "prompt")
+    search_help_text = "Search by KIE task id, user email, prompt, or a generation id."
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ("refund_credits", "resync_from_kie")
+    inlines = (VideoLedgerInline, VideoEventInline)
+    readonly_fields = (
+        "player",
+        "thumbnail",
+        "user_link",
+        "status_badge",
+        "charge_state",
+        "timeline",
+        "triggers_list",
+    )
+    fieldsets = (
+        ("Media", {"fields": ("player", "thumbnail")}),
+        (
+            "Generation",
+            {
+                "fields": (
+                    "id",
+                    "user_link",
+                    "status_badge",
+                    "charge_state",
+                    "credit_cost",
+                    "error_code",
+                    "error_message",
+                )
+            },
+        ),
+        (
+            "Parameters",
+            {
+                "fields": (
+                    "prompt",
+                    "triggers_list",
+                    "duration",
+                    "quality",
+                    "aspect_ratio",
+                    "image_url",
+                    "watermark",
+                    "idempotency_key",
+                )
+            },
+        ),
+        ("Enhanced prompt", {"fields": ("enhanced_prompt",)}),
+        ("Timeline", {"fields": ("timeline",)}),
+        (
+            "Provider",
+            {
+                "fields": (
+                    "provider",
+                    "provider_task_id",
+                    "provider_video_id",
+                    "provider_video_url",
+                    "provider_thumbnail_url",
+                    "submit_attempts",
+                    "copy_attempts",
+                    "last_synced_at",
+                    "video_file",
+                    "thumbnail_file",
+                    "file_size",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
+    )
+
+    # --- read-only for everyone: state changes only through the services --------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_refund_credits_permission(self, request):
+        return request.user.has_perm(REFUND_PERMISSION)
+
+    def get_queryset(self, request):
+        ledger = CreditTransaction.objects.filter(video=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                is_charged=Exists(ledger.filter(type=TransactionType.USAGE)),
+                is_refunded=Exists(ledger.filter(type=TransactionType.REFUND)),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            video_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return found, may_have_duplicates
+        return found | queryset.filter(pk=video_id), may_have_duplicates
+
+    # --- columns and detail fields -----------------------------------------------------------------
+
+    @admin.display(description="id")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, obj):
+        return obj.user.email
+
+    @admin.display(description="user")
+    def user_link(self, obj):
+        return admin_link(obj.user, obj.user.email)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        color = STATUS_COLORS.get(obj.status, "#3f73b0")
+        return format_html(
+            '<span class="bo-badge" style="background: {}">{}</span>', color, obj.get_status_display()
+        )
+
+    @admin.display(description="credits")
+    def charge_state(self, obj):
+        if getattr(obj, "is_refunded", False):
+            return "refunded"
+        if getattr(obj, "is_charged", False):
+            return "charged"
+        return "not charged"
+
+    @admin.display(description="triggers")
+    def triggers_list(self, obj):
+        return ", ".join(obj.triggers or []) or "-"
+
+    @admin.display(description="video")
+    def player(self, obj):
+        url = obj.video_file.url if obj.video_file else obj.provider_video_url
+        if not url:
+            return "No video yet."
+        poster = obj.thumbnail_file.url if obj.thumbnail_file else obj.provider_thumbnail_url
+        return format_html(
+            '<div class="bo-player"><video controls preload="metadata" src="{}"{}></video></div>',
+            url,
+            format_html(' poster="{}"', poster) if poster else "",
+        )
+
+    @admin.display(description="thumbnail")
+    def thumbnail(self, obj):
+        url = obj.thumbnail_file.url if obj.thumbnail_file else obj.provider_thumbnail_url
+        if not url:
+            return "No thumbnail yet."
+        return format_html(
+            '<div class="bo-player"><img src="{}" alt="Thumbnail of the generation"></div>', url
+        )
+
+    @admin.display(description="timeline")
+    def timeline(self, obj):
+        steps = [(obj.created_at, "created (credits reserved)")]
+        if obj.submitted_at:
+            steps.append((obj.submitted_at, "submitted to KIE"))
+        steps.extend((event.created_at, f"{event.source}: {event.summary}") for event in obj.events.all())
+        if obj.completed_at:
+            steps.append((obj.completed_at, f"finished: {obj.get_status_display()}"))
+        if obj.last_synced_at:
+            steps.append((obj.last_synced_at, "last synced with KIE"))
+        steps.sort(key=lambda step: step[0])
+        return format_html(
+            '<ol class="bo-timeline">{}</ol>',
+            format_html_join(
+                "", "<li>{} &mdash; {}</li>", ((f"{at:%Y-%m-%d %H:%M:%S}", text) for at, text in steps)
+            ),
+        )
+
+    # --- actions: refund credits, re-sync from KIE -------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="videos_video_refund",
+            ),
+            path(
+                "<path:object_id>/resync/",
+                self.admin_site.admin_view(self.resync_view),
+                name="videos_video_resync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_refund": self.has_refund_credits_permission(request),
+            "refund_url": reverse("admin:videos_video_refund", args=[object_id]),
+            "resync_url": reverse("admin:videos_video_resync", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _refund(self, request, video) -> str | None:
+        from videos.services import video_refund
+
+        entry = video_refund(video=video, staff_user=request.user)
+        if entry is None:
+            self.message_user(
+                request,
+                f"Nothing refunded for {video.pk}: already refunded or never charged.",
+                messages.WARNING,
+            )
+            return None
+        return f"Refunded {entry.amount} credits to {video.user.email} (ledger entry {entry.pk})."
+
+    def _resync(self, request, video) -> str:
+        from videos.services import video_sync_from_kie
+
+        video_sync_from_kie(video=video)
+        video.refresh_from_db()
+        return f"Re-synced from KIE: status {video.status}."
+
+    def refund_view(self, request, object_id):
+        return object_action(
+            self,
+            request,
+            object_id,
+            permission=REFUND_PERMISSION,
+            run=lambda video: self._refund(request, video),
+        )
+
+    def resync_view(self, request, object_id):
+        return object_action(
+            self,
+            request,
+            object_id,
+            permission="videos.view_video",
+            run=lambda video: self._resync(request, video),
+        )
+
+    def _each(self, request, queryset, run):
+        done = refused = 0
+        for video in queryset.select_related("user"):
+            try:
+                message = run(request, video)
+            except ApiError as exc:
+                refused += 1
+                self.message_user(request, f"{video.pk}: {error_text(exc)}", messages.ERROR)
+                continue
+            if message:
+                done += 1
+                self.log_change(request, video, message)
+            else:
+                refused += 1
+        return done, refused
+
+    @admin.action(description="Refund credits of the selected generations", permissions=["refund_credits"])
+    def refund_credits(self, request, queryset):
+        done, refused = self._each(request, queryset, self._refund)
+        if done:
+            self.message_user(request, f"Refunded {done} generation(s).", messages.SUCCESS)
+
+    @admin.action(description="Re-sync the selected generations from KIE", permissions=["view"])
+    def resync_from_kie(self, request, queryset):
+        done, _ = self._each(request, queryset, self._resync)
+        if done:
+            self.message_user(request, f"Re-synced {done} generation(s) from KIE.", messages.SUCCESS)

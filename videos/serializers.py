@@ -1,0 +1,282 @@
+"""Input validation for generation and the shapes of videos and job status in the API."""
+
+import ipaddress
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from rest_framework import serializers
+
+from aiasmr.api.pagination import PaginationSerializer
+
+ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
+QUALITIES = ("720p", "1080p")
+TRIGGER_RE = re.compile(r"^[a-z][a-z-]{0,19}$")
+BLOCKED_HOST_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
+    for char in value:
+        if allow_newlines and char in "\n\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            return True
+    return False
+
+
+def public_https_url_error(value: str) -> str:
+    """Why an image URL is refused ('' when acceptable): https only, no private or loopback hosts."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "Not a valid URL."
+    if parts.scheme != "https" or not parts.hostname:
+        return "Must be an https URL."
+    if parts.username or parts.password:
+        return "Must not carry credentials."
+    if port not in (None, 443):
+        return "Must use the standard https port."
+    host = parts.hostname.rstrip(".").lower()
+    if host == "localhost" or host.endswith(BLOCKED_HOST_SUFFIXES) or "." not in host and ":" not in host:
+        return "Must point at a public host."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    if not address.is_global:
+        return "Must point at a public address."
+    return ""
+
+
+class GenerateSerializer(serializers.Serializer):
+    prompt = serializers.CharField(min_length=10, max_length=1800, trim_whitespace=True)
+    triggers = serializers.ListField(
+        child=serializers.CharField(max_length=20, trim_whitespace=True),
+        max_length=3,
+        required=False,
+        default=list,
+    )
+    duration = serializers.IntegerField(required=False, default=5, help_text="5 or 8 seconds.")
+    quality = serializers.ChoiceField(choices=QUALITIES, required=False, default="720p")
+    aspectRatio = serializers.ChoiceField(choices=ASPECT_RATIOS, required=False, default="16:9")  # noqa: N815
+    imageUrl = serializers.CharField(  # noqa: N815
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Public https URL."
+    )
+    waterMark = serializers.CharField(  # noqa: N815
+        max_length=100, required=False, allow_blank=True, default="", help_text='Watermark text; "" for none.'
+    )
+
+    def validate_prompt(self, value):
+        if _has_control_chars(value, allow_newlines=True):
+            raise serializers.ValidationError("Control characters are not allowed.")
+        return value
+
+    def validate_triggers(self, value):
+        words = []
+        for raw in value:
+            word = raw.strip().lower()
+            if not TRIGGER_RE.match(word):
+                raise serializers.ValidationError(
+                    "Each trigger is one short plain word (letters and hyphens)."
+                )
+            if word not in words:
+                words.append(word)
+        return words
+
+    def validate_duration(self, value):
+        if value not in (5, 8, settings.KIE_LONG_DURATION):
+            raise serializers.ValidationError("Duration must be 5 or 8 seconds.")
+        return value
+
+    def validate_imageUrl(self, value):  # noqa: N802 - DRF's naming
+        value = value.strip()
+        if value:
+            problem = public_https_url_error(value)
+            if problem:
+                raise serializers.ValidationError(problem)
+        return value
+
+    def validate_waterMark(self, value):  # noqa: N802
+        if _has_control_chars(value, allow_newlines=False) or "<" in value or ">" in value:
+            raise serializers.ValidationError("Plain text only.")
+        return value.strip()
+
+    def validate(self, attrs):
+        if attrs["duration"] != 5 and attrs["quality"] == "1080p":
+            raise serializers.ValidationError({"quality": "The long duration is offered in 720p only."})
+        return attrs
+
+
+class FavoriteSerializer(serializers.Serializer):
+    favorite = serializers.BooleanField()
+
+
+class VideoErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class VideoSerializer(serializers.Serializer):
+    """A video as the app sees it; URLs point at the stored copies (signed when the bucket is private)."""
+
+    id = serializers.UUIDField()
+    taskId = serializers.CharField(help_text="The id to poll /generate/status with (the video id).")  # noqa: N815
+    providerTaskId = serializers.CharField(allow_null=True)  # noqa: N815
+    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
+    state = serializers.CharField(
+        help_text="queued, submitted, processing, storing, ready, failed, cancelled"
+    )
+    prompt = serializers.CharField()
+    enhancedPrompt = serializers.CharField()  # noqa: N815
+    triggers = serializers.ListField(child=serializers.CharField())
+    duration = serializers.IntegerField()
+    quality = serializers.CharField()
+    aspectRatio = serializers.CharField()  # noqa: N815
+    imageUrl = serializers.CharField(allow_blank=True)  # noqa: N815
+    waterMark = serializers.CharField(allow_blank=True)  # noqa: N815
+    creditCost = serializers.IntegerField()  # noqa: N815
+    videoUrl = serializers.CharField(allow_null=True)  # noqa: N815
+    thumbnailUrl = serializers.CharField(allow_null=True)  # noqa: N815
+    fileSize = serializers.IntegerField(allow_null=True)  # noqa: N815
+    isFavorite = serializers.BooleanField()  # noqa: N815
+    error = VideoErrorSerializer(allow_null=True)
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    submittedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    completedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+
+
+class VideoListSerializer(serializers.Serializer):
+    videos = VideoSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class VideoStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    byStatus = serializers.DictField(
+        child=serializers.IntegerField(), help_text="pending/processing/completed/failed"
+    )  # noqa: N815
+    favorites = serializers.IntegerField()
+    totalDuration = serializers.IntegerField(help_text="Seconds of completed video.")  # noqa: N815
+
+
+class GenerateParametersSerializer(serializers.Serializer):
+    duration = serializers.IntegerField()
+    quality = serializers.CharField()
+    aspectRatio = serializers.CharField()  # noqa: N815
+    triggers = serializers.ListField(child=serializers.CharField())
+    imageUrl = serializers.CharField(allow_blank=True)  # noqa: N815
+    waterMark = serializers.CharField(allow_blank=True)  # noqa: N815
+
+
+class GenerateResultSerializer(serializers.Serializer):
+    taskId = serializers.CharField(help_text="Poll /generate/status/{taskId}; equals videoId.")  # noqa: N815
+    videoId = serializers.UUIDField()  # noqa: N815
+    status = serializers.CharField()
+    creditsDeducted = serializers.IntegerField()  # noqa: N815
+    remainingCredits = serializers.IntegerField()  # noqa: N815
+    estimatedTime = serializers.IntegerField(help_text="Seconds.")  # noqa: N815
+    prompt = serializers.CharField(help_text="The enhanced prompt sent to the provider.")
+    parameters = GenerateParametersSerializer()
+
+
+class StatusResultSerializer(serializers.Serializer):
+    videoUrl = serializers.CharField(allow_null=True)  # noqa: N815
+    thumbnailUrl = serializers.CharField(allow_null=True)  # noqa: N815
+    duration = serializers.IntegerField()
+
+
+class RefundSerializer(serializers.Serializer):
+    credits = serializers.IntegerField()
+    transactionId = serializers.IntegerField()  # noqa: N815
+
+
+class GenerationStatusSerializer(serializers.Serializer):
+    taskId = serializers.CharField()  # noqa: N815
+    videoId = serializers.UUIDField()  # noqa: N815
+    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
+    state = serializers.CharField()
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    result = StatusResultSerializer(required=False)
+    video = VideoSerializer(required=False)
+    error = VideoErrorSerializer(required=False)
+    refund = RefundSerializer(required=False, allow_null=True)
+
+
+# --- representations (plain dicts in the shapes above) ---------------------------------------------
+
+
+def video_data(video) -> dict:
+    from videos.media import media_url
+
+    return {
+        "id": str(video.pk),
+        "taskId": str(video.pk),
+        "providerTaskId": video.provider_task_id,
+        "status": video.mobile_status,
+        "state": video.status,
+        "prompt": video.prompt,
+        "enhancedPrompt": video.enhanced_prompt,
+        "triggers": video.triggers,
+        "duration": video.duration,
+        "quality": video.quality,
+        "aspectRatio": video.aspect_ratio,
+        "imageUrl": video.image_url,
+        "waterMark": video.watermark,
+        "creditCost": video.credit_cost,
+        "videoUrl": media_url(video.video_file),
+        "thumbnailUrl": media_url(video.thumbnail_file),
+        "fileSize": video.file_size,
+        "isFavorite": video.is_favorite,
+        "error": {"code": video.error_code, "message": video.error_message}
+        if video.status in ("failed", "cancelled")
+        else None,
+        "createdAt": video.created_at.isoformat(),
+        "submittedAt": video.submitted_at.isoformat() if video.submitted_at else None,
+        "completedAt": video.completed_at.isoformat() if video.completed_at else None,
+    }
+
+
+PROVIDER_PROGRESS = {"": 5, "wait": 10, "queueing": 25, "generating": 40, "success": 90}
+
+
+def video_progress(video) -> int:
+    from django.conf import settings
+    from django.utils import timezone
+
+    if video.status == "ready":
+        return 100
+    if video.status in ("failed", "cancelled"):
+        return 0
+    if video.status == "queued":
+        return 0
+    if video.status == "storing":
+        return 90
+    progress = PROVIDER_PROGRESS.get(video.provider_state, 5)
+    if video.provider_state == "generating" and video.submitted_at:
+        elapsed = (timezone.now() - video.submitted_at).total_seconds()
+        progress += int(45 * min(1.0, elapsed / max(1, settings.GENERATION_ESTIMATED_SECONDS)))
+    return min(progress, 89)
+
+
+def generation_status_data(video, *, refund=None) -> dict:
+    data = {
+        "taskId": str(video.pk),
+        "videoId": str(video.pk),
+        "status": video.mobile_status,
+        "state": video.status,
+        "progress": video_progress(video),
+    }
+    if video.status == "ready":
+        represented = video_data(video)
+        data["result"] = {
+            "videoUrl": represented["videoUrl"],
+            "thumbnailUrl": represented["thumbnailUrl"],
+            "duration": video.duration,
+        }
+        data["video"] = represented
+    elif video.status in ("failed", "cancelled"):
+        data["error"] = {"code": video.error_code, "message": video.error_message}
+        data["refund"] = {"credits": refund.amount, "transactionId": refund.pk} if refund else None
+    return data

@@ -1,0 +1,251 @@
+"""Generation, KIE callback and videos endpoints: validate, call one service or selector, serialize."""
+
+import hmac
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts.models import Profile
+from aiasmr.api.exceptions import ApiError, ValidationFailed
+from aiasmr.api.pagination import page_params, paginate
+from aiasmr.api.ratelimit import rate_limit
+from aiasmr.api.renderers import envelope
+from aiasmr.api.schema import error_response
+from credits.models import CreditTransaction, TransactionType
+from videos import selectors, services
+from videos.kie.signing import webhook_signature_valid
+from videos.serializers import (
+    FavoriteSerializer,
+    GenerateResultSerializer,
+    GenerateSerializer,
+    GenerationStatusSerializer,
+    VideoListSerializer,
+    VideoSerializer,
+    VideoStatsSerializer,
+    generation_status_data,
+    video_data,
+)
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeating a request with the same key returns the first job instead of charging again.",
+)
+
+
+class InvalidCallbackAuth(ApiError):
+    status_code = 401
+    code = "INVALID_CALLBACK_AUTH"
+    default_message = "The callback is not authenticated."
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > 128 or not key.isprintable():
+        raise ValidationFailed(
+            details=[{"field": "Idempotency-Key", "message": "At most 128 printable characters."}]
+        )
+    return key
+
+
+class GenerationViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=GenerateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            202: GenerateResultSerializer,
+            402: error_response("INSUFFICIENT_CREDITS (details {required, available})"),
+            403: error_response("PLAN_UPGRADE_REQUIRED (1080p needs the pro plan)"),
+            409: error_response("IDEMPOTENCY_KEY_REUSED (same key, different request)"),
+        },
+        summary="Start a generation: reserves the credits and queues the job",
+    )
+    @rate_limit("generate", key="user")
+    def generate(self, request):
+        serializer = GenerateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        video, created = services.video_generation_start(
+            user=request.user,
+            prompt=data["prompt"],
+            triggers=data["triggers"],
+            duration=data["duration"],
+            quality=data["quality"],
+            aspect_ratio=data["aspectRatio"],
+            image_url=data["imageUrl"],
+            watermark=data["waterMark"],
+            idempotency_key=_idempotency_key(request),
+        )
+        if created:
+            remaining = video.debit.balance_after
+        else:
+            remaining = Profile.objects.get(user_id=request.user.pk).credits
+        body = {
+            "taskId": str(video.pk),
+            "videoId": str(video.pk),
+            "status": video.mobile_status,
+            "creditsDeducted": video.credit_cost,
+            "remainingCredits": remaining,
+            "estimatedTime": settings.GENERATION_ESTIMATED_SECONDS,
+            "prompt": video.enhanced_prompt,
+            "parameters": {
+                "duration": video.duration,
+                "quality": video.quality,
+                "aspectRatio": video.aspect_ratio,
+                "triggers": video.triggers,
+                "imageUrl": video.image_url,
+                "waterMark": video.watermark,
+            },
+        }
+        message = (
+            "Generation started." if created else "Generation already started with this Idempotency-Key."
+        )
+        return Response(envelope(body, message), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={200: GenerationStatusSerializer, 404: error_response("TASK_NOT_FOUND")},
+        summary="A job's status (taskId: the video id, or KIE's task id)",
+    )
+    def status(self, request, task_id: str):
+        video = selectors.video_get_by_task(user=request.user, task_id=task_id)
+        video = services.video_refresh_if_stale(video=video)
+        refund = None
+        if video.status in ("failed", "cancelled"):
+            refund = CreditTransaction.objects.filter(video=video, type=TransactionType.REFUND).first()
+        return Response(envelope(generation_status_data(video, refund=refund)))
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: GenerationStatusSerializer,
+            404: error_response("TASK_NOT_FOUND"),
+            409: error_response("CANCELLATION_NOT_SUPPORTED (the provider already has the job)"),
+        },
+        summary="Cancel a job not yet sent to the provider (refunds it)",
+    )
+    def cancel(self, request, task_id: str):
+        video = selectors.video_get_by_task(user=request.user, task_id=task_id)
+        video = services.video_cancel(video=video)
+        refund = CreditTransaction.objects.filter(video=video, type=TransactionType.REFUND).first()
+        return Response(envelope(generation_status_data(video, refund=refund), "Generation cancelled."))
+
+
+class KieCallbackViewSet(viewsets.ViewSet):
+    """KIE's callback: a secret in the URL, KIE's HMAC headers when a key is configured."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=inline_serializer(
+            "KieCallback",
+            {
+                "code": serializers.IntegerField(),
+                "msg": serializers.CharField(),
+                "data": inline_serializer(
+                    "KieCallbackData",
+                    {
+                        "task_id": serializers.CharField(),
+                        "video_id": serializers.CharField(required=False),
+                        "video_url": serializers.CharField(required=False),
+                        "image_url": serializers.CharField(required=False),
+                    },
+                ),
+            },
+        ),
+        parameters=[
+            OpenApiParameter("secret", str, OpenApiParameter.QUERY, description="KIE_CALLBACK_SECRET"),
+            OpenApiParameter("videoId", str, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            200: inline_serializer(
+                "KieAck", {"code": serializers.IntegerField(), "msg": serializers.CharField()}
+            ),
+            400: error_response("INVALID_CALLBACK (malformed body; nothing changed)"),
+            401: error_response("INVALID_CALLBACK_AUTH (wrong secret, bad or stale signature)"),
+        },
+        summary="KIE's job callback (not for apps)",
+        auth=[],
+    )
+    def callback(self, request):
+        secret = request.query_params.get("secret", "")
+        if not hmac.compare_digest(secret.encode(), settings.KIE_CALLBACK_SECRET.encode()):
+            raise InvalidCallbackAuth()
+        callback = services.parse_callback(request.data)
+        key = settings.KIE_WEBHOOK_HMAC_KEY
+        if key and not webhook_signature_valid(
+            key=key,
+            task_id=callback["task_id"],
+            timestamp=request.headers.get("X-Webhook-Timestamp", ""),
+            signature=request.headers.get("X-Webhook-Signature", ""),
+            tolerance=settings.KIE_WEBHOOK_TOLERANCE_SECONDS,
+        ):
+            raise InvalidCallbackAuth("The callback signature is missing, wrong or stale.")
+        known = services.kie_callback_handle(
+            callback=callback, video_hint=request.query_params.get("videoId"), raw=request.data
+        )
+        # KIE wants {"code": 200, "msg": "success"}; "success" keeps it out of the envelope wrapper.
+        return Response({"success": True, "code": 200, "msg": "success" if known else "unknown task"})
+
+
+class VideoViewSet(viewsets.ViewSet):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter("limit", int, OpenApiParameter.QUERY, required=False, description="1-100"),
+        ],
+        responses={200: VideoListSerializer},
+        summary="The user's videos, newest first",
+    )
+    def list(self, request):
+        page, limit = page_params(request, default_limit=20)
+        items, pagination = paginate(selectors.videos_for_user(user=request.user), page=page, limit=limit)
+        return Response(
+            envelope({"videos": [video_data(video) for video in items], "pagination": pagination})
+        )
+
+    @extend_schema(
+        responses={200: VideoStatsSerializer}, summary="Counts by status, favourites, total duration"
+    )
+    def stats(self, request):
+        return Response(envelope(selectors.video_stats(user=request.user)))
+
+    @extend_schema(
+        responses={200: VideoSerializer, 404: error_response("VIDEO_NOT_FOUND")}, summary="One video"
+    )
+    def retrieve(self, request, video_id):
+        return Response(
+            envelope(video_data(selectors.video_get_for_user(user=request.user, video_id=video_id)))
+        )
+
+    @extend_schema(
+        request=FavoriteSerializer,
+        responses={200: VideoSerializer, 404: error_response("VIDEO_NOT_FOUND")},
+        summary="Mark or unmark a favourite",
+    )
+    def favorite(self, request, video_id):
+        serializer = FavoriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        video = selectors.video_get_for_user(user=request.user, video_id=video_id)
+        video = services.video_favorite_set(video=video, favorite=serializer.validated_data["favorite"])
+        return Response(envelope(video_data(video)))
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer("VideoDeleted", {"deleted": serializers.BooleanField()}),
+            404: error_response("VIDEO_NOT_FOUND"),
+        },
+        summary="Delete a video and its stored files",
+    )
+    def destroy(self, request, video_id):
+        video = selectors.video_get_for_user(user=request.user, video_id=video_id)
+        services.video_delete(video=video)
+        return Response(envelope({"deleted": True}, "Video deleted."))
