@@ -35,7 +35,8 @@ STATUSES = [VideoStatus.READY] * 7 + [VideoStatus.FAILED, VideoStatus.PROCESSING
 
 def copy_rows(model, rows) -> int:
     """COPY dict rows into the model's table; missing fields take the model's defaults."""
-    fields = [f for f in model._meta.concrete_fields]
+    # Serial ids are left to the database.
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField | models.BigAutoField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
     copy_sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
@@ -50,7 +51,7 @@ def copy_rows(model, rows) -> int:
                 elif field.null:
                     value = None
                 else:
-                    value = "" if isinstance(field, models.CharField | models.TextField) else None
+                    value = "" if field.empty_strings_allowed else None
                 if isinstance(field, models.JSONField):
                     value = Jsonb(value)
                 values.append(value)
