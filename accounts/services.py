@@ -95,25 +95,23 @@ def _revoke_all_refresh_tokens(*, user: User) -> None:
     )
 
 
-def profile_update(*, user: User, **changes) -> Profile:
-    """Writes only the documented profile fields; anything else never reaches the row."""
-    fields = {name: value for name, value in changes.items() if name in PROFILE_FIELDS}
+def _profile_fields_update(*, user: User, allowed: tuple[str, ...], changes: dict) -> Profile:
+    fields = {name: value for name, value in changes.items() if name in allowed}
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(user=user)
         for name, value in fields.items():
             setattr(profile, name, value)
         profile.save(update_fields=[*fields, "updated_at"])
     return profile
+
+
+def profile_update(*, user: User, **changes) -> Profile:
+    """Writes only the documented profile fields; anything else never reaches the row."""
+    return _profile_fields_update(user=user, allowed=PROFILE_FIELDS, changes=changes)
 
 
 def preferences_update(*, user: User, **changes) -> Profile:
-    fields = {name: value for name, value in changes.items() if name in PREFERENCE_FIELDS}
-    with transaction.atomic():
-        profile = Profile.objects.select_for_update().get(user=user)
-        for name, value in fields.items():
-            setattr(profile, name, value)
-        profile.save(update_fields=[*fields, "updated_at"])
-    return profile
+    return _profile_fields_update(user=user, allowed=PREFERENCE_FIELDS, changes=changes)
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> dict:

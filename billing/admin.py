@@ -5,24 +5,15 @@ from django.contrib import admin, messages
 from django.urls import path, reverse
 
 from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import admin_link, error_text, object_action
+from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link, error_text, object_action
 from billing.models import CreditPackage, Order, PaymentEvent, Plan, Subscription
 from credits.models import CreditTransaction
 
 REFUND_ORDER_PERMISSION = "billing.refund_order"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Viewable by staff with the view permission; nobody adds, changes or deletes through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditPackage)
@@ -54,7 +45,7 @@ class PlanAdmin(admin.ModelAdmin):
     ordering = ("sort_order", "price")
 
 
-class OrderLedgerInline(admin.TabularInline):
+class OrderLedgerInline(ReadOnlyMixin, admin.TabularInline):
     model = CreditTransaction
     fk_name = "order"
     extra = 0
@@ -63,14 +54,6 @@ class OrderLedgerInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = "Credits (ledger rows of this order)"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

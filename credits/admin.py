@@ -5,12 +5,12 @@ Grants and deductions are made from a user's page (accounts.admin), through cred
 
 from django.contrib import admin
 
-from aiasmr.backoffice.admin_tools import admin_link
+from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link
 from credits.models import CreditTransaction
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(admin.ModelAdmin):
+class CreditTransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
@@ -47,14 +47,6 @@ class CreditTransactionAdmin(admin.ModelAdmin):
         "idempotency_key",
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="user", ordering="user__email")
     def user_email(self, obj):

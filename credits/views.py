@@ -1,13 +1,11 @@
 """Credits endpoints: balance, history, usage, packages, purchase. Thin: validate, call, serialize."""
 
-import re
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from aiasmr.api.exceptions import ValidationFailed
+from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from aiasmr.api.pagination import page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
@@ -22,25 +20,6 @@ from billing.serializers import (
 )
 from credits import selectors
 from credits.serializers import BalanceSerializer, HistorySerializer, UsageQuerySerializer, UsageSerializer
-
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="1-128 chars of [A-Za-z0-9._:-]; a repeat with the same key returns the same order.",
-)
-
-
-def idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None or key == "":
-        return None
-    if not _IDEMPOTENCY_KEY.match(key):
-        raise ValidationFailed(details=[{"field": "Idempotency-Key", "message": "1-128 chars of A-Z a-z 0-9 . _ : -"}])
-    return key
 
 
 class CreditsViewSet(viewsets.ViewSet):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import admin_link, error_text, object_action
+from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link, error_text, object_action
 from credits.models import CreditTransaction, TransactionType
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
 
@@ -47,7 +47,7 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VideoEventInline(admin.TabularInline):
+class VideoEventInline(ReadOnlyMixin, admin.TabularInline):
     """The history of what KIE (and the service) said about the job."""
 
     model = VideoEvent
@@ -64,17 +64,9 @@ class VideoEventInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("videos.view_video")  # part of the generation's page
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
-class VideoLedgerInline(admin.TabularInline):
+class VideoLedgerInline(ReadOnlyMixin, admin.TabularInline):
     model = CreditTransaction
     fk_name = "video"
     extra = 0
@@ -83,18 +75,10 @@ class VideoLedgerInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = "Credits (ledger rows of this generation)"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Video)
-class VideoAdmin(admin.ModelAdmin):
+class VideoAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "user_email",
@@ -177,17 +161,6 @@ class VideoAdmin(admin.ModelAdmin):
             },
         ),
     )
-
-    # --- read-only for everyone: state changes only through the services --------------------------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_refund_credits_permission(self, request):
         return request.user.has_perm(REFUND_PERMISSION)

@@ -9,7 +9,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.models import Profile
-from aiasmr.api.exceptions import ApiError, ValidationFailed
+from aiasmr.api.exceptions import ApiError
+from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from aiasmr.api.pagination import page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
@@ -29,30 +30,11 @@ from videos.serializers import (
     video_data,
 )
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Repeating a request with the same key returns the first job instead of charging again.",
-)
-
 
 class InvalidCallbackAuth(ApiError):
     status_code = 401
     code = "INVALID_CALLBACK_AUTH"
     default_message = "The callback is not authenticated."
-
-
-def _idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return None
-    if len(key) > 128 or not key.isprintable():
-        raise ValidationFailed(
-            details=[{"field": "Idempotency-Key", "message": "At most 128 printable characters."}]
-        )
-    return key
 
 
 class GenerationViewSet(viewsets.ViewSet):
@@ -81,7 +63,7 @@ class GenerationViewSet(viewsets.ViewSet):
             aspect_ratio=data["aspectRatio"],
             image_url=data["imageUrl"],
             watermark=data["waterMark"],
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
         if created:
             remaining = video.debit.balance_after

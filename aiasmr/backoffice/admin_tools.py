@@ -9,6 +9,19 @@ from django.utils.html import format_html
 from aiasmr.api.exceptions import ApiError
 
 
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes through the admin: state changes only through the services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def error_text(exc: ApiError) -> str:
     return f"{exc.message} ({exc.code})"
 
