@@ -1,7 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -14,9 +14,12 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username)
 
     def create_user(self, email, password=None, **extra):
-        user = self.model(email=self.normalize_email(email), **extra)
-        user.set_password(password)
-        user.save(using=self._db)
+        """Every user has a profile (balance, plan): both rows are created together."""
+        with transaction.atomic(using=self._db):
+            user = self.model(email=self.normalize_email(email), **extra)
+            user.set_password(password)
+            user.save(using=self._db)
+            Profile.objects.using(self._db).create(user=user)
         return user
 
     def create_superuser(self, email, password=None, **extra):

@@ -11,7 +11,8 @@ from videos.models import OPEN_STATUSES, Video, VideoStatus
 
 
 def profile_get(*, user: User) -> Profile:
-    return Profile.objects.select_related("user").get(user=user)
+    """The user's profile; authentication already loaded it with the user (no extra query)."""
+    return user.profile
 
 
 def user_statistics(*, user: User) -> dict:

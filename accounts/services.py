@@ -29,7 +29,6 @@ def user_register(*, email: str, password: str) -> User:
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password)
-            Profile.objects.create(user=user)
             if settings.SIGNUP_BONUS_CREDITS > 0:
                 credits_grant(
                     user=user,
@@ -40,6 +39,7 @@ def user_register(*, email: str, password: str) -> User:
                 )
     except IntegrityError:
         raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
+    user.profile.refresh_from_db()  # the bonus was written through a locked copy of the row
     return user
 
 

@@ -12,6 +12,7 @@ from accounts.serializers import (
     LogoutSerializer,
     PasswordChangeSerializer,
     PreferencesSerializer,
+    ProfileResultSerializer,
     ProfileUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -94,19 +95,18 @@ class SessionViewSet(viewsets.ViewSet):
 
 
 class UserViewSet(viewsets.ViewSet):
-    @extend_schema(responses={200: UserSerializer}, summary="The user's profile")
+    @extend_schema(responses={200: ProfileResultSerializer}, summary="The user's profile")
     def profile(self, request):
         return Response({"user": UserSerializer(selectors.profile_get(user=request.user)).data})
 
     @extend_schema(
         request=ProfileUpdateSerializer,
-        responses={200: UserSerializer},
+        responses={200: ProfileResultSerializer},
         summary="Update first_name, last_name, bio, avatar_url (other fields are ignored)",
     )
     def update_profile(self, request):
         data = _validated(ProfileUpdateSerializer, request)
-        services.profile_update(user=request.user, **data)
-        profile = selectors.profile_get(user=request.user)
+        profile = services.profile_update(user=request.user, **data)
         return Response(envelope({"user": UserSerializer(profile).data}, "Profile updated."))
 
     @extend_schema(

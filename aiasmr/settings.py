@@ -144,7 +144,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "aiasmr.api.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "aiasmr"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

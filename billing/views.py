@@ -54,6 +54,7 @@ class SubscriptionViewSet(viewsets.ViewSet):
             400: error_response("VALIDATION_ERROR, INVALID_PLAN, PLAN_NOT_AVAILABLE"),
             409: error_response("SUBSCRIPTION_EXISTS, TRIAL_ALREADY_USED"),
             502: error_response("PAYMENT_PROVIDER_ERROR"),
+            503: error_response("PAYMENTS_NOT_CONFIGURED (no Stripe keys on this server)"),
         },
         summary="Subscribe to a plan: the subscription is active once the first payment is confirmed",
         description=(
@@ -106,7 +107,11 @@ class WebhookViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request={"application/json": {"type": "object"}},
-        responses={200: WebhookResultSerializer, 400: error_response("INVALID_SIGNATURE")},
+        responses={
+            200: WebhookResultSerializer,
+            400: error_response("INVALID_SIGNATURE"),
+            503: error_response("PAYMENTS_NOT_CONFIGURED (no Stripe keys on this server)"),
+        },
         summary="Stripe webhook (Stripe-Signature verified; repeats answer 200 and change nothing)",
     )
     def stripe(self, request):

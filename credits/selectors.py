@@ -14,7 +14,8 @@ CHARGED_AND_REFUNDABLE = ("failed", "cancelled")
 
 
 def credits_balance_get(*, user) -> Profile:
-    return Profile.objects.select_related("user").get(user_id=user.pk)
+    """The balance as loaded with the authenticated user (no extra query)."""
+    return user.profile
 
 
 def credits_history(*, user):

@@ -1,12 +1,12 @@
 """Credits endpoints: balance, history, usage, packages, purchase. Thin: validate, call, serialize."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
-from aiasmr.api.pagination import page_params, paginate
+from aiasmr.api.pagination import page_parameters, page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
@@ -28,10 +28,7 @@ class CreditsViewSet(viewsets.ViewSet):
         return Response(BalanceSerializer(selectors.credits_balance_get(user=request.user)).data)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="1-based page, default 1"),
-            OpenApiParameter("limit", int, description="1-100, default 50"),
-        ],
+        parameters=page_parameters(default_limit=50),
         responses={200: HistorySerializer},
         summary="Ledger entries, newest first",
     )
@@ -41,7 +38,7 @@ class CreditsViewSet(viewsets.ViewSet):
         return Response(HistorySerializer({"transactions": items, "pagination": pagination}).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="Window in days, 1-365, default 30")],
+        parameters=[UsageQuerySerializer],
         responses={200: UsageSerializer},
         summary="Credits spent per day and per quality (refunds net out)",
     )
@@ -60,6 +57,7 @@ class CreditsViewSet(viewsets.ViewSet):
             409: error_response("IDEMPOTENCY_KEY_REUSED"),
             429: error_response("RATE_LIMITED (10 purchases a day)"),
             502: error_response("PAYMENT_PROVIDER_ERROR"),
+            503: error_response("PAYMENTS_NOT_CONFIGURED (no Stripe keys on this server)"),
         },
         summary="Buy a credit package: creates a pending order; credits come when the payment is confirmed",
         description=(

@@ -27,7 +27,7 @@ def video_get_by_task(*, user, task_id: str) -> Video:
     video = None
     with contextlib.suppress(ValueError):
         video = rows.filter(pk=uuid.UUID(task_id)).first()
-    if video is None and len(task_id) <= 128:
+    if video is None and len(task_id) <= 128 and task_id.isprintable():  # no NUL into the query
         video = rows.filter(provider_task_id=task_id).first()
     if video is None:
         raise NotFound("Task not found.", code="TASK_NOT_FOUND")

@@ -328,11 +328,26 @@ def _record_error_code(record: RecordDetail) -> str:
     return CALLBACK_ERRORS.get(code, "GENERATION_REJECTED" if 400 <= code < 500 else "GENERATION_FAILED")
 
 
+def _has_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and "\x00" in node:
+            return True
+        if isinstance(node, dict):
+            stack.extend([*node.keys(), *node.values()])
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def parse_callback(body) -> dict:
     """KIE's runway callback (snake_case; camelCase tolerated). Raises INVALID_CALLBACK when malformed."""
     problems = []
     if not isinstance(body, dict):
         raise ValidationFailed("The callback body must be a JSON object.", code="INVALID_CALLBACK")
+    if _has_nul(body):  # PostgreSQL text and jsonb cannot hold NUL: malformed, not a 500
+        raise ValidationFailed("The callback holds a NUL character.", code="INVALID_CALLBACK")
     data = body.get("data")
     try:
         code = int(body.get("code"))

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.models import Profile
 from aiasmr.api.exceptions import ApiError
 from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
-from aiasmr.api.pagination import page_params, paginate
+from aiasmr.api.pagination import page_parameters, page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
@@ -179,10 +179,7 @@ class KieCallbackViewSet(viewsets.ViewSet):
 
 class VideoViewSet(viewsets.ViewSet):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-            OpenApiParameter("limit", int, OpenApiParameter.QUERY, required=False, description="1-100"),
-        ],
+        parameters=page_parameters(default_limit=20),
         responses={200: VideoListSerializer},
         summary="The user's videos, newest first",
     )

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -51,13 +52,19 @@ def check_kie():
 
 
 def check_worker():
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     threshold = timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS)
-    waiting = DBTaskResult.objects.filter(status="READY", enqueued_at__lt=threshold).count()
-    if waiting:
-        raise RuntimeError(f"{waiting} tasks waiting longer than {settings.WORKER_STALE_SECONDS}s")
-    return {"waiting": 0}
+    # Ready tasks nobody takes mean no worker runs; running tasks this old mean a worker died mid-task
+    # (the task library does not reclaim them; generations_sync rescues the jobs themselves).
+    overdue = Q(run_after=get_date_max(), enqueued_at__lt=threshold) | Q(run_after__lt=threshold)
+    waiting = DBTaskResult.objects.ready().filter(overdue).count()
+    stalled = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=threshold).count()
+    if waiting or stalled:
+        raise RuntimeError(
+            f"{waiting} tasks waiting and {stalled} running longer than {settings.WORKER_STALE_SECONDS}s"
+        )
+    return {"waiting": 0, "stalled": 0}
 
 
 CORE_CHECKS = {"database": check_database, "cache": check_cache, "storage": check_storage}

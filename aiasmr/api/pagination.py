@@ -2,6 +2,7 @@
 
 import math
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from aiasmr.api.exceptions import ValidationFailed
@@ -23,6 +24,18 @@ def page_params(request, *, default_limit: int = 20) -> tuple[int, int]:
             ]
         )
     return serializer.validated_data["page"], serializer.validated_data["limit"]
+
+
+def page_parameters(*, default_limit: int = 20) -> list[OpenApiParameter]:
+    """The page/limit query parameters for @extend_schema, with the bounds page_params enforces."""
+    return [
+        OpenApiParameter(
+            "page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, description="1-based page, default 1"
+        ),
+        OpenApiParameter(
+            "limit", {"type": "integer", "minimum": 1, "maximum": 100}, description=f"1-100, default {default_limit}"
+        ),
+    ]
 
 
 def paginate(queryset, *, page: int, limit: int) -> tuple[list, dict]:

@@ -1,4 +1,5 @@
-"""A JSON parser that refuses bodies nested deeper than MAX_JSON_DEPTH (no recursion blow-ups)."""
+"""A JSON parser that refuses bodies nested deeper than MAX_JSON_DEPTH (no recursion blow-ups) and
+strings with lone surrogates (`"\\ud800"`: not Unicode; they cannot be stored, logged or echoed back)."""
 
 import json
 
@@ -22,13 +23,24 @@ def _depth(value, limit: int) -> int:
     return deepest
 
 
+def _has_lone_surrogate(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
-            data = json.loads(raw.decode("utf-8")) if raw else {}
+            text = raw.decode("utf-8")
+            data = json.loads(text) if text else {}
         except (ValueError, RecursionError, UnicodeDecodeError):
             raise ParseError("The request body is not valid JSON.")
         if _depth(data, settings.MAX_JSON_DEPTH) > settings.MAX_JSON_DEPTH:
             raise ParseError("The request body is nested too deeply.")
+        if "\\u" in text and _has_lone_surrogate(data):
+            raise ParseError("The request body holds an invalid Unicode escape (a lone surrogate).")
         return data

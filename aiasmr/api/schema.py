@@ -2,6 +2,7 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -31,6 +32,13 @@ COMMON_ERRORS = {
 
 class EnvelopeAutoSchema(AutoSchema):
     """Wraps each documented success body in {success, data, message} and adds the error envelope."""
+
+    def _is_list_view(self, serializer=None):
+        # Every body here is an object (the envelope's data), never a bare list, even for a `list`
+        # action: only a many=True serializer is an array. Operation ids keep drf-spectacular's naming.
+        if serializer is None:
+            return super()._is_list_view()
+        return is_list_serializer(serializer)
 
     def _get_response_bodies(self, direction="response"):
         bodies = super()._get_response_bodies(direction)

@@ -111,7 +111,7 @@ class StripeProvider:
                 self.webhook_secret,
                 tolerance=settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
             )
-        except stripe.SignatureVerificationError as exc:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:  # a non-UTF-8 body is not Stripe's
             raise WebhookSignatureError(str(exc)) from exc
         return event_parse(payload.decode("utf-8"))
 

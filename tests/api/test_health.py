@@ -42,3 +42,26 @@ def test_detailed_reports_every_service(api_client):
     assert set(body["services"]) == {"database", "cache", "storage", "kie", "worker"}
     assert body["overall"] in {"healthy", "degraded"}
     assert response.status_code == {"healthy": 200, "degraded": 207}[body["overall"]]
+
+
+def _stale_task(**fields):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from videos.tasks import storage_files_delete
+
+    storage_files_delete.enqueue(paths=[])
+    old = timezone.now() - timedelta(hours=1)
+    DBTaskResult.objects.update(enqueued_at=old, **{key: old if value == "old" else value for key, value in fields.items()})
+
+
+@pytest.mark.parametrize("fields", [{}, {"status": "RUNNING", "started_at": "old"}])
+def test_detailed_is_degraded_when_no_worker_takes_tasks_or_one_died(api_client, fields):
+    _stale_task(**fields)
+    response = api_client.get("/api/health/detailed")
+    body = response.json()
+    assert body["services"]["worker"]["status"] == "down"
+    assert body["overall"] == "degraded"
+    assert response.status_code == 207

@@ -54,6 +54,10 @@ class KieUnreachable(KieError):
     retryable = True
 
 
+# Gateway errors without KIE's envelope: the request may have reached KIE before the gateway gave up.
+GATEWAY_UNCERTAIN = frozenset({502, 504})
+
+
 class KieOutcomeUnknown(KieError):
     """The request was sent but no answer came (read timeout, dropped connection, garbled answer)."""
 
@@ -179,6 +183,9 @@ class KieClient:
         except ValueError:
             body = None
         if not isinstance(body, dict) or "code" not in body:
+            if response.status_code in GATEWAY_UNCERTAIN:
+                # A gateway's own page: KIE may or may not have received (and started) the request.
+                raise KieOutcomeUnknown(f"A gateway answered HTTP {response.status_code} for KIE.")
             if response.status_code >= 400:
                 raise error_for_code(response.status_code, f"KIE answered HTTP {response.status_code}.")
             raise KieOutcomeUnknown(f"KIE answered HTTP {response.status_code} without an envelope.")
