@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts.models import Profile, User
 from aiasmr.api.exceptions import ApiError, Conflict, InvalidToken, LoginFailed
@@ -60,19 +60,31 @@ def _raw_refresh_token(raw: str) -> RefreshToken:
 
 
 def auth_token_refresh(*, raw_refresh: str) -> dict:
-    """Rotates a refresh token: the old one is blacklisted exactly once, even under concurrent use."""
-    old = _raw_refresh_token(raw_refresh)
+    """Rotates a refresh token: the old one is blacklisted exactly once, even under concurrent use.
+
+    A refresh token used a second time means two parties hold it (a stolen copy, or a replay): every
+    session of the account is then revoked, and the user logs in again.
+    """
+    try:
+        old = UntypedToken(raw_refresh)  # signature and expiry; the blacklist is checked below
+    except TokenError:
+        raise InvalidToken("The refresh token is invalid or expired.")
+    if old.get("token_type") != "refresh":
+        raise InvalidToken("This is not a refresh token.")
     with transaction.atomic():
-        outstanding = OutstandingToken.objects.select_for_update().filter(jti=old["jti"]).first()
+        outstanding = OutstandingToken.objects.select_for_update().filter(jti=old.get("jti")).first()
         if outstanding is None:
             raise InvalidToken("The refresh token is unknown.")
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
-        if not created:
-            security_log.warning("refresh token reuse", extra={"event": "refresh_reuse", "user": str(old["user_id"])})
-            raise InvalidToken("The refresh token was already used.")
-    user = User.objects.filter(pk=old["user_id"], is_active=True).first()
-    if user is None or old.get("ver", 0) != user.token_version:
-        raise InvalidToken("The account no longer exists or its sessions were revoked.")
+    user = User.objects.filter(pk=old.get("user_id"), is_active=True).first()
+    if user is None:
+        raise InvalidToken("The account no longer exists.")
+    if old.get("ver", 0) != user.token_version:
+        raise InvalidToken("The sessions of this account were revoked.")
+    if not created:
+        security_log.warning("refresh token reuse", extra={"event": "refresh_reuse", "user": str(user.pk)})
+        _sessions_revoke(user=user)
+        raise InvalidToken("The refresh token was already used; every session was signed out.")
     return auth_tokens_issue(user=user)
 
 
@@ -84,8 +96,14 @@ def auth_logout(*, user: User, raw_refresh: str | None) -> None:
             raise InvalidToken("The refresh token belongs to another account.")
         token.blacklist()
         return
-    _revoke_all_refresh_tokens(user=user)
-    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    _sessions_revoke(user=user)
+
+
+def _sessions_revoke(*, user: User) -> None:
+    """Logs the user out everywhere: refresh tokens blacklisted, access tokens refused (version bump)."""
+    with transaction.atomic():
+        _revoke_all_refresh_tokens(user=user)
+        User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
 
 
 def _revoke_all_refresh_tokens(*, user: User) -> None:

@@ -85,7 +85,7 @@ def _bearer(request) -> str | None:
 class SessionViewSet(viewsets.ViewSet):
     @extend_schema(
         request=LogoutSerializer,
-        responses={200: None},
+        responses={200: None, 401: error_response("NOT_AUTHENTICATED, INVALID_TOKEN (also: a refresh token of another account)")},
         summary="Revoke the given refresh token, or every refresh token of the user when none is given",
     )
     def logout(self, request):

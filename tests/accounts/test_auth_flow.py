@@ -73,13 +73,23 @@ def test_refresh_rotates_and_old_token_is_refused(api_client):
     assert first.status_code == 200
     rotated = first.json()["data"]
     assert rotated["refreshToken"] != tokens["refreshToken"]
-    again = api_client.post("/api/auth/refresh", HTTP_AUTHORIZATION=f"Bearer {tokens['refreshToken']}")
-    assert again.status_code == 401
-    assert again.json()["error"]["code"] == "INVALID_TOKEN"
     body_form = api_client.post("/api/auth/refresh", {"refreshToken": rotated["refreshToken"]}, format="json")
     assert body_form.status_code == 200
     access = api_client.get("/api/user/profile", HTTP_AUTHORIZATION=f"Bearer {body_form.json()['data']['token']}")
     assert access.status_code == 200
+    again = api_client.post("/api/auth/refresh", HTTP_AUTHORIZATION=f"Bearer {tokens['refreshToken']}")
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "INVALID_TOKEN"
+
+
+def test_reusing_a_rotated_refresh_token_signs_out_every_session(api_client):
+    tokens = register(api_client).json()["data"]
+    rotated = api_client.post("/api/auth/refresh", {"refreshToken": tokens["refreshToken"]}, format="json").json()["data"]
+    reuse = api_client.post("/api/auth/refresh", {"refreshToken": tokens["refreshToken"]}, format="json")
+    assert reuse.json()["error"]["code"] == "INVALID_TOKEN"
+    # The party holding the newer tokens is signed out too: one of the two holders is not the user.
+    assert api_client.post("/api/auth/refresh", {"refreshToken": rotated["refreshToken"]}, format="json").status_code == 401
+    assert api_client.get("/api/user/profile", HTTP_AUTHORIZATION=f"Bearer {rotated['token']}").status_code == 401
 
 
 def test_refresh_refuses_access_token_and_missing_token(api_client):
