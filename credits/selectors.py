@@ -1,5 +1,6 @@
 """Reads of the ledger: balance, history, usage, and the audit's checks."""
 
+import functools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Profile
+from aiasmr.db import PreparedSelect
 from credits.models import CreditTransaction, TransactionType
 
 CHARGED_AND_REFUNDABLE = ("failed", "cancelled")
@@ -18,9 +20,22 @@ def credits_balance_get(*, user) -> Profile:
     return user.profile
 
 
+HISTORY_FIELDS = (
+    "id", "type", "amount", "balance_after", "description", "video_id", "order_id", "subscription_id", "created_at",
+)
+
+
+@functools.cache
+def _history_select() -> PreparedSelect:
+    # Served by the (user, -created_at, -id) index; the SQL is built once per process.
+    return PreparedSelect(
+        CreditTransaction, HISTORY_FIELDS, where="t.user_id = %s", order_by="t.created_at DESC, t.id DESC"
+    )
+
+
 def credits_history(*, user):
-    """The user's ledger, newest first."""
-    return CreditTransaction.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
+    """The user's ledger entries as rows (dicts of HISTORY_FIELDS), newest first; count and slice it."""
+    return _history_select().bind(user.pk)
 
 
 def credits_usage(*, user, days: int) -> dict:

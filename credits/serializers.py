@@ -56,3 +56,24 @@ class UsageSerializer(serializers.Serializer):
     totals = UsageRowSerializer()
     byDay = UsageDaySerializer(many=True)  # noqa: N815
     byQuality = UsageQualitySerializer(many=True)  # noqa: N815
+
+
+def iso_datetime(value) -> str:
+    """The same text DRF's DateTimeField gives (UTC as a trailing Z)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def transaction_data(row: dict) -> dict:
+    """A ledger row in TransactionSerializer's shape, without a serializer per row (the history's hot path)."""
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "amount": row["amount"],
+        "balance_after": row["balance_after"],
+        "description": row["description"],
+        "video_id": str(row["video_id"]) if row["video_id"] else None,
+        "order_id": str(row["order_id"]) if row["order_id"] else None,
+        "subscription_id": str(row["subscription_id"]) if row["subscription_id"] else None,
+        "created_at": iso_datetime(row["created_at"]),
+    }

@@ -19,7 +19,13 @@ from billing.serializers import (
     PurchaseResultSerializer,
 )
 from credits import selectors
-from credits.serializers import BalanceSerializer, HistorySerializer, UsageQuerySerializer, UsageSerializer
+from credits.serializers import (
+    BalanceSerializer,
+    HistorySerializer,
+    UsageQuerySerializer,
+    UsageSerializer,
+    transaction_data,
+)
 
 
 class CreditsViewSet(viewsets.ViewSet):
@@ -35,7 +41,7 @@ class CreditsViewSet(viewsets.ViewSet):
     def history(self, request):
         page, limit = page_params(request, default_limit=50)
         items, pagination = paginate(selectors.credits_history(user=request.user), page=page, limit=limit)
-        return Response(HistorySerializer({"transactions": items, "pagination": pagination}).data)
+        return Response({"transactions": [transaction_data(row) for row in items], "pagination": pagination})
 
     @extend_schema(
         parameters=[UsageQuerySerializer],

@@ -107,8 +107,7 @@ def video_generation_start(
     from videos.tasks import video_submit_task
 
     duration = 5 if duration == 5 else settings.KIE_LONG_DURATION
-    profile = Profile.objects.only("plan_type").get(user_id=user.pk)
-    if quality == "1080p" and plan_entitlements(plan_type=profile.plan_type)["maxQuality"] != "1080p":
+    if quality == "1080p" and plan_entitlements(plan_type=user.profile.plan_type)["maxQuality"] != "1080p":
         raise PlanUpgradeRequired(details={"required": "pro", "quality": quality})
     cost = generation_cost(duration=duration, quality=quality)
     if cost is None:
