@@ -7,33 +7,42 @@ from rest_framework import serializers
 
 from aiasmr.api.exceptions import ValidationFailed
 
+PAGE_MAX = 1_000_000
+LIMIT_MAX = 100
 
-class PageParamsSerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+def _bounded(request, name: str, default: int, maximum: int, problems: list) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        problems.append({"field": name, "message": "A valid integer is required."})
+        return default
+    if not 1 <= value <= maximum:
+        problems.append({"field": name, "message": f"Must be between 1 and {maximum}."})
+    return value
 
 
 def page_params(request, *, default_limit: int = 20) -> tuple[int, int]:
-    data = {key: request.query_params[key] for key in ("page", "limit") if key in request.query_params}
-    data.setdefault("limit", default_limit)
-    serializer = PageParamsSerializer(data=data)
-    if not serializer.is_valid():
-        raise ValidationFailed(
-            details=[
-                {"field": field, "message": str(errors[0])} for field, errors in serializer.errors.items()
-            ]
-        )
-    return serializer.validated_data["page"], serializer.validated_data["limit"]
+    """page (1-1,000,000) and limit (1-100) from the query string; plain parsing, as every list runs it."""
+    problems: list[dict] = []
+    page = _bounded(request, "page", 1, PAGE_MAX, problems)
+    limit = _bounded(request, "limit", default_limit, LIMIT_MAX, problems)
+    if problems:
+        raise ValidationFailed(details=problems)
+    return page, limit
 
 
 def page_parameters(*, default_limit: int = 20) -> list[OpenApiParameter]:
     """The page/limit query parameters for @extend_schema, with the bounds page_params enforces."""
     return [
         OpenApiParameter(
-            "page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, description="1-based page, default 1"
+            "page", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX}, description="1-based page, default 1"
         ),
         OpenApiParameter(
-            "limit", {"type": "integer", "minimum": 1, "maximum": 100}, description=f"1-100, default {default_limit}"
+            "limit", {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX}, description=f"1-{LIMIT_MAX}, default {default_limit}"
         ),
     ]
 
