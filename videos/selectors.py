@@ -13,7 +13,12 @@ from videos.models import MOBILE_STATUS, Video, VideoStatus
 
 @functools.cache
 def _videos_select() -> tuple[PreparedSelect, list[str]]:
-    fields = [f.attname for f in Video._meta.concrete_fields]
+    # Just what video_data shows (fewer columns to fetch and parse); the rest stay deferred.
+    fields = [
+        "id", "user_id", "status", "provider_task_id", "prompt", "enhanced_prompt", "triggers", "duration",
+        "quality", "aspect_ratio", "image_url", "watermark", "credit_cost", "video_file", "thumbnail_file",
+        "file_size", "is_favorite", "error_code", "error_message", "created_at", "submitted_at", "completed_at",
+    ]
     # Served by the (user, -created_at, -id) index; the SQL is built once per process.
     select = PreparedSelect(Video, fields, where="t.user_id = %s", order_by="t.created_at DESC, t.id DESC")
     return select, fields
