@@ -342,8 +342,8 @@ ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
 # An open generation unchanged for this long counts as stuck on the dashboard.
 BACKOFFICE_STUCK_MINUTES = env_int("BACKOFFICE_STUCK_MINUTES", 30)
-# The dashboard asks KIE for its remaining credits with this short timeout (seconds), then shows "unavailable".
-BACKOFFICE_KIE_TIMEOUT_SECONDS = float(env("BACKOFFICE_KIE_TIMEOUT_SECONDS", "3"))
+# The dashboard and the detailed health ask KIE for its remaining credits with this short timeout (seconds).
+KIE_ACCOUNT_TIMEOUT_SECONDS = float(env("KIE_ACCOUNT_TIMEOUT_SECONDS", "3"))
 
 # --- Internationalisation -----------------------------------------------------------------------
 

@@ -5,7 +5,12 @@ from django.contrib import admin, messages
 from django.urls import path, reverse
 
 from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link, error_text, object_action
+from aiasmr.backoffice.admin_tools import (
+    OwnerColumnsMixin,
+    ReadOnlyMixin,
+    error_text,
+    object_action,
+)
 from billing.models import CreditPackage, Order, PaymentEvent, Plan, Subscription
 from credits.models import CreditTransaction
 
@@ -57,7 +62,7 @@ class OrderLedgerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(OwnerColumnsMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "created_at",
@@ -82,17 +87,6 @@ class OrderAdmin(ReadOnlyAdmin):
     readonly_fields = ("user_link",)
     exclude = ("user", "client_secret")  # the client secret only lets a client confirm this payment
 
-    @admin.display(description="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description="user", ordering="user__email")
-    def user_email(self, obj):
-        return obj.user.email if obj.user else "(deleted account)"
-
-    @admin.display(description="user")
-    def user_link(self, obj):
-        return admin_link(obj.user, obj.user.email) if obj.user else "(deleted account)"
 
     @admin.display(description="bought")
     def what(self, obj):
@@ -143,7 +137,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(OwnerColumnsMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "user_email",
@@ -161,17 +155,6 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     readonly_fields = ("user_link",)
     exclude = ("user",)
 
-    @admin.display(description="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description="user", ordering="user__email")
-    def user_email(self, obj):
-        return obj.user.email if obj.user else "(deleted account)"
-
-    @admin.display(description="user")
-    def user_link(self, obj):
-        return admin_link(obj.user, obj.user.email) if obj.user else "(deleted account)"
 
 
 @admin.register(PaymentEvent)

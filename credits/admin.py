@@ -5,12 +5,12 @@ Grants and deductions are made from a user's page (accounts.admin), through cred
 
 from django.contrib import admin
 
-from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link
+from aiasmr.backoffice.admin_tools import OwnerColumnsMixin, ReadOnlyMixin, admin_link
 from credits.models import CreditTransaction
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CreditTransactionAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
@@ -48,17 +48,9 @@ class CreditTransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
 
 
-    @admin.display(description="user", ordering="user__email")
-    def user_email(self, obj):
-        return obj.user.email if obj.user else "(deleted account)"
-
     @admin.display(description="staff")
     def staff_email(self, obj):
         return obj.staff_user.email if obj.staff_user else ""
-
-    @admin.display(description="user")
-    def user_link(self, obj):
-        return admin_link(obj.user, obj.user.email) if obj.user else "(deleted account)"
 
     @admin.display(description="video")
     def video_link(self, obj):

@@ -46,3 +46,15 @@ def make_auth_client(db):
         return client
 
     return make
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """An S3-compatible server over HTTP (moto's server mode); its base URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

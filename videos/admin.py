@@ -15,7 +15,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import ReadOnlyMixin, admin_link, error_text, object_action
+from aiasmr.backoffice.admin_tools import (
+    OwnerColumnsMixin,
+    ReadOnlyMixin,
+    error_text,
+    object_action,
+)
 from credits.models import CreditTransaction, TransactionType
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
 
@@ -78,7 +83,7 @@ class VideoLedgerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Video)
-class VideoAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "user_email",
@@ -185,18 +190,6 @@ class VideoAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return found | queryset.filter(pk=video_id), may_have_duplicates
 
     # --- columns and detail fields -----------------------------------------------------------------
-
-    @admin.display(description="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description="user", ordering="user__email")
-    def user_email(self, obj):
-        return obj.user.email
-
-    @admin.display(description="user")
-    def user_link(self, obj):
-        return admin_link(obj.user, obj.user.email)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):

@@ -1,14 +1,20 @@
-"""Reads for the videos API: one user's videos, a job by either of its ids, counts."""
+"""Reads for the videos API: one user's videos, a job by either of its ids, counts; KIE's credit balance."""
 
 import contextlib
 import functools
+import logging
 import uuid
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
 from aiasmr.api.exceptions import NotFound
 from aiasmr.db import PreparedSelect
+from videos.kie.client import kie_client
 from videos.models import MOBILE_STATUS, Video, VideoStatus
+
+logger = logging.getLogger("aiasmr.kie")
 
 
 @functools.cache
@@ -67,3 +73,24 @@ def video_stats(*, user) -> dict:
         "favorites": counts["favorites"],
         "totalDuration": counts["duration"] or 0,
     }
+
+
+KIE_CREDITS_CACHE_KEY = "kie:account-credits"
+
+
+def kie_account_credits() -> int | None:
+    """The KIE account's remaining credits, or None when KIE cannot be asked right now.
+
+    Asked with a short timeout and cached briefly: the detailed health check and the admin dashboard
+    call it while someone waits, and must not hammer KIE.
+    """
+    cached = cache.get(KIE_CREDITS_CACHE_KEY)
+    if cached is not None:
+        return cached["value"]
+    value = None
+    try:
+        value = int(kie_client(timeout=settings.KIE_ACCOUNT_TIMEOUT_SECONDS).account_credits())
+    except Exception:  # any failure (network, auth, missing key) reads as "unavailable"
+        logger.warning("KIE account credits unavailable", exc_info=True, extra={"event": "kie_credits_failed"})
+    cache.set(KIE_CREDITS_CACHE_KEY, {"value": value}, 60 if value is not None else 15)
+    return value

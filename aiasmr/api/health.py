@@ -46,9 +46,12 @@ def check_storage():
 
 
 def check_kie():
-    from videos.kie.client import kie_client
+    from videos.selectors import kie_account_credits
 
-    return {"credits": kie_client().account_credits()}
+    credits = kie_account_credits()
+    if credits is None:
+        raise RuntimeError("KIE is unreachable or refused the key")
+    return {"credits": credits}
 
 
 def check_worker():

@@ -1,6 +1,6 @@
 """Small pieces the app admins share: error text, POST-only object views, links."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
@@ -20,6 +20,22 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OwnerColumnsMixin:
+    """Columns for records that belong to a user who may have deleted their account."""
+
+    @admin.display(description="id")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, obj):
+        return obj.user.email if obj.user else "(deleted account)"
+
+    @admin.display(description="user")
+    def user_link(self, obj):
+        return admin_link(obj.user, obj.user.email) if obj.user else "(deleted account)"
 
 
 def error_text(exc: ApiError) -> str:

@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -13,10 +12,10 @@ from django.utils import timezone
 from billing.models import Order, OrderStatus
 from credits.models import CreditTransaction, TransactionType
 from videos.models import OPEN_STATUSES, Video, VideoStatus
+from videos.selectors import kie_account_credits
 
 logger = logging.getLogger("aiasmr.backoffice")
 
-KIE_CREDITS_CACHE_KEY = "backoffice:kie-account-credits"
 
 
 def _days(*, days: int, now: datetime) -> tuple[list[date], datetime]:
@@ -107,30 +106,6 @@ def stuck_videos(*, now: datetime, limit: int = 50) -> tuple[int, list[Video]]:
     cutoff = now - timedelta(minutes=settings.BACKOFFICE_STUCK_MINUTES)
     queryset = Video.objects.filter(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
     return queryset.count(), list(queryset.select_related("user").order_by("updated_at")[:limit])
-
-
-def kie_account_credits() -> int | None:
-    """The KIE account's remaining credits, or None when KIE cannot be asked right now (cached briefly)."""
-    cached = cache.get(KIE_CREDITS_CACHE_KEY)
-    if cached is not None:
-        return cached["value"]
-    value = None
-    try:
-        from videos.kie.client import KieClient
-
-        timeout = settings.BACKOFFICE_KIE_TIMEOUT_SECONDS
-        # The API's client, with a timeout short enough for a page load (the generation one is 30 s).
-        client = KieClient(
-            api_key=settings.KIE_API_KEY,
-            base_url=settings.KIE_BASE_URL,
-            connect_timeout=min(timeout, settings.KIE_CONNECT_TIMEOUT),
-            read_timeout=timeout,
-        )
-        value = int(client.account_credits())
-    except Exception:  # any failure (network, auth, missing key) shows "unavailable", never an error page
-        logger.warning("KIE account credits unavailable", exc_info=True, extra={"event": "kie_credits_failed"})
-    cache.set(KIE_CREDITS_CACHE_KEY, {"value": value}, 60 if value is not None else 15)
-    return value
 
 
 def dashboard_data(*, days: int = 30, now: datetime | None = None) -> dict:

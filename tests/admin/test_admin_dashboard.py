@@ -85,7 +85,7 @@ def test_the_page_draws_svg_charts_without_scripts_or_outside_assets(su_client, 
 
 
 @pytest.mark.django_db
-@override_settings(KIE_API_KEY="test-key", BACKOFFICE_KIE_TIMEOUT_SECONDS=1.0)
+@override_settings(KIE_API_KEY="test-key", KIE_ACCOUNT_TIMEOUT_SECONDS=1.0)
 def test_kie_unreachable_shows_unavailable_quickly(su_client, settings):
     settings.KIE_BASE_URL = f"http://127.0.0.1:{_closed_port()}/api/v1"
     started = time.monotonic()

@@ -65,3 +65,24 @@ def test_detailed_is_degraded_when_no_worker_takes_tasks_or_one_died(api_client,
     assert body["services"]["worker"]["status"] == "down"
     assert body["overall"] == "degraded"
     assert response.status_code == 207
+
+
+def test_detailed_does_not_wait_on_a_hanging_kie(api_client, settings):
+    """KIE accepts the connection and never answers: the check gives up after KIE_ACCOUNT_TIMEOUT_SECONDS."""
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    settings.KIE_API_KEY = "key"
+    settings.KIE_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    settings.KIE_ACCOUNT_TIMEOUT_SECONDS = 1.0
+    try:
+        started = time.monotonic()
+        body = api_client.get("/api/health/detailed").json()
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    assert body["services"]["kie"]["status"] == "down"
+    assert elapsed < 5  # the client's own read timeout is 30 s

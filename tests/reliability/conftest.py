@@ -288,18 +288,6 @@ class SilentSocket:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def moto_s3():
-    """An S3-compatible server over HTTP (moto's), for storage faults."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def s3_options(endpoint: str, bucket: str = "reliability") -> dict:
     from botocore.config import Config
 

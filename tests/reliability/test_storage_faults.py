@@ -23,10 +23,10 @@ BUCKET = "reliability"
 
 
 @pytest.fixture
-def s3(moto_s3, settings, fake_kie):
+def s3(moto_server, settings, fake_kie):
     """Storage on moto's S3 server; `s3.down()` points the service at a closed port, `s3.up()` back."""
     client = boto3.client(
-        "s3", endpoint_url=moto_s3, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        "s3", endpoint_url=moto_server, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )
     client.create_bucket(Bucket=BUCKET)
     dead = f"http://127.0.0.1:{free_port()}"
@@ -42,7 +42,7 @@ def s3(moto_s3, settings, fake_kie):
             }
 
         def up(self):
-            self._use(moto_s3)
+            self._use(moto_server)
 
         def down(self):
             self._use(dead)

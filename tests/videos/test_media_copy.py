@@ -86,17 +86,6 @@ def test_a_copy_claimed_by_another_worker_is_not_run_twice(fake_kie, auth_client
 # --- S3-compatible storage (moto's server, over HTTP) -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3_storage(moto_server, settings, fake_kie):
     bucket = "videos-test"
