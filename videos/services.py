@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Profile
 from aiasmr.api.exceptions import AccessDenied, Conflict, ValidationFailed
 from aiasmr.api.logging import business_log
 from credits.models import CreditTransaction, TransactionType
@@ -132,15 +131,17 @@ def video_generation_start(
             return _idempotent_replay(existing, fields), False
     try:
         with transaction.atomic():
-            video = Video.objects.create(
-                user=user, credit_cost=cost, idempotency_key=idempotency_key or None, **fields
+            # The debit is written first, naming the video about to be inserted (its UUID is set already;
+            # foreign keys are checked at commit), so the video row goes in once, complete with its debit.
+            video = Video(user=user, credit_cost=cost, idempotency_key=idempotency_key or None, **fields)
+            video.debit = credits_spend(
+                user=user,
+                amount=cost,
+                description=f"Video generation ({duration}s, {quality})",
+                video=video,
+                counts_video=True,
             )
-            debit = credits_spend(
-                user=user, amount=cost, description=f"Video generation ({duration}s, {quality})", video=video
-            )
-            Video.objects.filter(pk=video.pk).update(debit=debit)
-            video.debit = debit
-            Profile.objects.filter(user_id=user.pk).update(total_videos_created=F("total_videos_created") + 1)
+            video.save(force_insert=True)
             _event(video.pk, VideoEvent.Source.SYSTEM, "accepted; credits reserved", {"cost": cost})
             _enqueue(video_submit_task, video_id=str(video.pk))
     except IntegrityError:

@@ -86,6 +86,7 @@ class TestSandbox:
             assert response.status_code == 404
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_event_delivered_concurrently_grants_once():
     from billing.catalog import catalog_ensure

@@ -120,6 +120,7 @@ class TestAdjustAndClawback:
         assert balance(user) == 0 == ledger_sum(user)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_threads_spending_a_balance_that_covers_ten():
     user = UserFactory()

@@ -35,7 +35,7 @@ from tests.videos.conftest import GOOD_BODY, run_tasks
 from videos.models import Video
 from videos.services import video_cancel, video_refund, video_submit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def _funded_user(credits: int):

@@ -38,7 +38,7 @@ from tests.videos.conftest import GOOD_BODY, deliver, run_tasks
 from videos.models import Video
 from videos.services import generations_sweep
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

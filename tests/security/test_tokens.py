@@ -156,6 +156,7 @@ def test_a_rotated_refresh_token_cannot_be_used_again_by_header_or_body(user, to
     assert OutstandingToken.objects.filter(user=user).count() == 2
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_five_concurrent_uses_of_one_refresh_token_rotate_it_once_then_revoke_everything():
     user = UserFactory()

@@ -275,6 +275,7 @@ def _concurrently(calls):
     return results
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_generations_cannot_spend_the_same_credits(fake_kie, make_auth_client):
     client_a = make_auth_client()
@@ -291,6 +292,7 @@ def test_two_concurrent_generations_cannot_spend_the_same_credits(fake_kie, make
     assert balance(client_a.user) == 0 and Video.objects.count() == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_idempotency_key_make_one_job(fake_kie, make_auth_client):
     client = make_auth_client()
