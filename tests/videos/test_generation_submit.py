@@ -221,6 +221,19 @@ def test_1080p_needs_the_pro_plan(fake_kie, make_auth_client):
 
 
 @pytest.mark.django_db
+def test_start_writes_the_charge_the_video_and_its_counters_together(fake_kie, auth_client):
+    video = _start(auth_client)
+
+    debit = CreditTransaction.objects.get(user=auth_client.user, type="usage")
+    assert (debit.amount, debit.balance_after, debit.video_id) == (-20, 0, video.pk)
+    assert video.debit_id == debit.pk and video.credit_cost == 20
+    profile = auth_client.user.profile.__class__.objects.get(user=auth_client.user)
+    assert (profile.credits, profile.total_credits_spent, profile.total_videos_created) == (0, 20, 1)
+    assert [e.summary for e in video.events.all()] == ["accepted; credits reserved"]
+    assert DBTaskResult.objects.filter(args_kwargs__kwargs__video_id=str(video.pk)).count() == 1
+
+
+@pytest.mark.django_db
 def test_insufficient_credits_is_402_with_details_and_no_video(fake_kie, auth_client):
     response = auth_client.post("/api/generate", {**GOOD_BODY, "duration": 8}, format="json")
 
