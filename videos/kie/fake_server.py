@@ -212,9 +212,6 @@ class FakeKie:
         return job
 
     def _callback_due(self, job: dict) -> None:
-        with self.state.lock:
-            if self.state.jobs.get(job["task_id"]) is not job:
-                return  # forgotten by a reset: its callback must not leak into what comes next
         config = self.state.config
         mode = config["callback"]
         for _ in range(max(1, int(config["callback_copies"]))):
@@ -226,6 +223,8 @@ class FakeKie:
                 "answer": None,
             }
             with self.state.lock:
+                if self.state.jobs.get(job["task_id"]) is not job:
+                    return  # forgotten by a reset: its callback must not leak into what comes next
                 self.state.callbacks.append(entry)
             if mode == "send":
                 self.deliver(entry)
