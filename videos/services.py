@@ -677,14 +677,15 @@ def generations_sweep(*, limit: int = 500, report=None) -> dict:
     2. submissions whose outcome stayed unknown past GENERATION_SUBMIT_UNKNOWN_SECONDS fail and refund;
     3. jobs without news past GENERATION_CALLBACK_GRACE_SECONDS are settled from KIE's record;
     4. jobs still unsettled past GENERATION_DEADLINE_SECONDS fail and refund;
-    5. stuck copies are re-queued, and fail and refund past GENERATION_STORING_DEADLINE_SECONDS.
+    5. stuck copies are re-queued, and fail and refund past GENERATION_STORING_DEADLINE_SECONDS;
+    6. tasks a dead worker left running past WORKER_STALE_SECONDS are closed and run again.
     """
     from videos.tasks import video_copy_task, video_submit_task
 
     report = report or (lambda message: None)
     now = timezone.now()
     counts = dict.fromkeys(
-        ("requeued", "unconfirmed", "polled", "settled", "timed_out", "copies", "copy_failed"), 0
+        ("requeued", "unconfirmed", "polled", "settled", "timed_out", "copies", "copy_failed", "tasks_rerun"), 0
     )
     stale = now - timedelta(seconds=settings.GENERATION_STALE_SECONDS)
 
@@ -765,4 +766,36 @@ def generations_sweep(*, limit: int = 500, report=None) -> dict:
                 _enqueue(video_copy_task, video_id=str(video.pk))
                 counts["copies"] += 1
     report(f"copies re-queued: {counts['copies']}; copies given up and refunded: {counts['copy_failed']}")
+
+    counts["tasks_rerun"] = _abandoned_tasks_rerun(now=now, limit=limit)
+    report(f"tasks abandoned by a stopped worker, run again: {counts['tasks_rerun']}")
     return counts
+
+
+def _abandoned_tasks_rerun(*, now, limit: int) -> int:
+    """The task library never reclaims a task whose worker died (killed, OOM, machine lost): its row stays
+    RUNNING. Past WORKER_STALE_SECONDS such a row is closed as failed (WorkerLost) and the task enqueued
+    again. Every task here is safe to run twice: claims, leases and conditional moves see to it."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    abandoned_before = now - timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    abandoned = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=abandoned_before)
+    rerun = 0
+    for row in list(abandoned.order_by("started_at")[:limit]):
+        with transaction.atomic():
+            closed = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path="videos.tasks.WorkerLost",
+                traceback=f"The worker stopped before finishing this task; it was run again at {now.isoformat()}.",
+            )
+            if closed:
+                arguments = row.args_kwargs
+                row.task.enqueue(*arguments["args"], **arguments["kwargs"])
+                rerun += 1
+                logger.warning(
+                    "task abandoned by a stopped worker, run again",
+                    extra={"event": "task_rerun", "task": str(row.pk), "path": row.task_path},
+                )
+    return rerun

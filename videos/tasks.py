@@ -11,6 +11,10 @@ from django_tasks import task
 logger = logging.getLogger("aiasmr.videos")
 
 
+class WorkerLost(Exception):
+    """Recorded on a task whose worker stopped before finishing it (generations_sync runs it again)."""
+
+
 @task()
 def video_submit_task(*, video_id: str) -> None:
     from videos.services import video_submit

@@ -59,7 +59,7 @@ def check_worker():
 
     threshold = timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS)
     # Ready tasks nobody takes mean no worker runs; running tasks this old mean a worker died mid-task
-    # (the task library does not reclaim them; generations_sync rescues the jobs themselves).
+    # (the task library does not reclaim them; the next generations_sync closes them and runs them again).
     overdue = Q(run_after=get_date_max(), enqueued_at__lt=threshold) | Q(run_after__lt=threshold)
     waiting = DBTaskResult.objects.ready().filter(overdue).count()
     stalled = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=threshold).count()

@@ -112,3 +112,36 @@ def test_a_copy_stuck_past_its_deadline_fails_and_refunds(fake_kie, auth_client)
 
     video.refresh_from_db()
     assert video.status == "failed" and video.error_code == "STORAGE_FAILED" and refunds(video) == 1
+
+
+@pytest.mark.django_db
+def test_a_task_a_stopped_worker_left_running_is_closed_and_run_again(fake_kie, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from aiasmr.api.health import check_worker
+    from videos.tasks import storage_files_delete
+
+    path = default_storage.save("videos/orphan.mp4", ContentFile(b"x"))
+    storage_files_delete.enqueue(paths=[path])
+    storage_files_delete.enqueue(paths=["videos/still-running.mp4"])
+    abandoned, running = DBTaskResult.objects.order_by("enqueued_at")
+    # A worker claimed both and was killed; one of them claimed long ago.
+    DBTaskResult.objects.filter(pk=abandoned.pk).update(
+        status="RUNNING", started_at=timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS + 60)
+    )
+    DBTaskResult.objects.filter(pk=running.pk).update(status="RUNNING", started_at=timezone.now())
+    with pytest.raises(RuntimeError, match="1 running longer"):
+        check_worker()
+
+    assert "run again: 1" in _sweep()
+    assert "run again: 0" in _sweep()  # once
+
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.exception_class_path) == ("FAILED", "videos.tasks.WorkerLost")
+    assert DBTaskResult.objects.get(pk=running.pk).status == "RUNNING"  # a live worker's task: left alone
+    rerun = DBTaskResult.objects.get(status="READY")
+    assert rerun.task_path == abandoned.task_path and rerun.args_kwargs == abandoned.args_kwargs
+    assert check_worker() == {"waiting": 0, "stalled": 0}
+    run_tasks()
+    assert not default_storage.exists(path)
