@@ -13,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -783,16 +784,20 @@ def _abandoned_tasks_rerun(*, now, limit: int) -> int:
     abandoned = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=abandoned_before)
     rerun = 0
     for row in list(abandoned.order_by("started_at")[:limit]):
+        try:
+            task = row.task
+        except (ImportError, SuspiciousOperation):  # the code no longer has this task: close it only
+            task = None
         with transaction.atomic():
             closed = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
                 status=TaskResultStatus.FAILED,
                 finished_at=now,
                 exception_class_path="videos.tasks.WorkerLost",
-                traceback=f"The worker stopped before finishing this task; it was run again at {now.isoformat()}.",
+                traceback=f"The worker stopped before finishing this task ({now.isoformat()}).",
             )
-            if closed:
+            if closed and task is not None:
                 arguments = row.args_kwargs
-                row.task.enqueue(*arguments["args"], **arguments["kwargs"])
+                task.enqueue(*arguments["args"], **arguments["kwargs"])
                 rerun += 1
                 logger.warning(
                     "task abandoned by a stopped worker, run again",

@@ -145,3 +145,18 @@ def test_a_task_a_stopped_worker_left_running_is_closed_and_run_again(fake_kie, 
     assert check_worker() == {"waiting": 0, "stalled": 0}
     run_tasks()
     assert not default_storage.exists(path)
+
+
+@pytest.mark.django_db
+def test_an_abandoned_task_the_code_no_longer_has_is_closed_without_breaking_the_sweep(fake_kie, settings):
+    from videos.tasks import storage_files_delete
+
+    storage_files_delete.enqueue(paths=["videos/x.mp4"])
+    DBTaskResult.objects.update(
+        task_path="videos.tasks.renamed_long_ago",
+        status="RUNNING",
+        started_at=timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS + 60),
+    )
+
+    assert "run again: 0" in _sweep()
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED"]
