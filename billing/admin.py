@@ -77,7 +77,7 @@ class OrderAdmin(OwnerColumnsMixin, ReadOnlyAdmin):
         "refunded_at",
     )
     list_filter = ("status", "provider", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("user__email", "provider_payment_id", "idempotency_key")
+    search_fields = ("user__email", "provider_payment_id", "invoice_payment_intent_id", "idempotency_key")
     search_help_text = "Search by user email or provider payment id."
     date_hierarchy = "created_at"
     list_select_related = ("user", "package", "plan")

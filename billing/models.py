@@ -77,6 +77,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     provider = models.CharField(max_length=16)
     provider_payment_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # Stripe API versions from 2025-03-31 drop invoice.payment_intent: a subscription order is then keyed by
+    # its invoice, and this is the PaymentIntent that paid it (from invoice_payment.paid), which refunds name.
+    invoice_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     # What the client asked to pay with (card, apple_pay, ...); the provider decides how.
     payment_method = models.CharField(max_length=32, blank=True)
     # Returned again on an idempotent replay of the purchase; it only lets the client confirm this payment.

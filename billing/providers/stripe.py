@@ -64,7 +64,11 @@ class StripeProvider:
         refund = self._call(
             "refunds.create",
             self.client.v1.refunds.create,
-            params={"payment_intent": order.provider_payment_id, "metadata": {"order_id": str(order.id)}},
+            params={
+                # A subscription order keyed by its invoice was paid by the PaymentIntent recorded beside it.
+                "payment_intent": order.invoice_payment_intent_id or order.provider_payment_id,
+                "metadata": {"order_id": str(order.id)},
+            },
             options={"idempotency_key": f"refund-{order.id}"},
         )
         return refund["id"]

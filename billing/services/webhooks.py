@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -121,7 +122,13 @@ def _on_payment_failed(provider: str, obj: dict) -> str:
 
 def _on_charge_refunded(provider: str, obj: dict) -> str:
     payment_id = obj.get("payment_intent")
-    order = Order.objects.filter(provider=provider, provider_payment_id=payment_id).first() if payment_id else None
+    order = (
+        Order.objects.filter(provider=provider)
+        .filter(Q(provider_payment_id=payment_id) | Q(invoice_payment_intent_id=payment_id))
+        .first()
+        if payment_id
+        else None
+    )
     if order is None:
         return "no order for this charge"
     if not obj.get("refunded", False):
@@ -129,6 +136,53 @@ def _on_charge_refunded(provider: str, obj: dict) -> str:
     refunds = [r for r in ((obj.get("refunds") or {}).get("data") or []) if isinstance(r, dict)]
     refund_id = str(refunds[0].get("id") or "") if refunds else ""
     return "" if order_mark_refunded(order=order, refund_id=refund_id) else "order was not completed"
+
+
+def _object_id(value) -> str:
+    """A Stripe reference: an id, or the expanded object carrying it."""
+    return str((value.get("id") if isinstance(value, dict) else value) or "")
+
+
+def _invoice_payment_link(obj: dict) -> tuple[str, str]:
+    """(invoice id, PaymentIntent id) of an invoice_payment object; either may be empty."""
+    payment = obj.get("payment") if isinstance(obj.get("payment"), dict) else {}
+    intent = payment.get("payment_intent") or obj.get("payment_intent")
+    return _object_id(obj.get("invoice")), _object_id(intent)
+
+
+def _intent_link(*, order: Order, intent_id: str) -> None:
+    Order.objects.filter(pk=order.pk, invoice_payment_intent_id__isnull=True).update(
+        invoice_payment_intent_id=intent_id[:255], updated_at=timezone.now()
+    )
+
+
+def _on_invoice_payment_paid(provider: str, obj: dict) -> str:
+    """Names the PaymentIntent that paid a subscription invoice on the invoice's order, so that a refund
+    of that payment (charge.refunded carries the PaymentIntent) finds the order. Either event may come
+    first: invoice.paid looks this event up when it creates the order."""
+    invoice_id, intent_id = _invoice_payment_link(obj)
+    if not invoice_id or not intent_id:
+        return "no invoice or payment intent"
+    order = Order.objects.filter(provider=provider, provider_payment_id=invoice_id).first()
+    if order is not None:
+        _intent_link(order=order, intent_id=intent_id)
+        return ""
+    if Order.objects.filter(provider=provider, provider_payment_id=intent_id).exists():
+        return ""  # the invoice named its PaymentIntent itself (older API versions): nothing to link
+    return "no order for this invoice yet; its invoice.paid will link it"
+
+
+def _intent_from_invoice_payment_events(provider: str, invoice_id: str) -> str:
+    events = PaymentEvent.objects.filter(
+        Q(payload__data__object__invoice=invoice_id) | Q(payload__data__object__invoice__id=invoice_id),
+        provider=provider,
+        type="invoice_payment.paid",
+    ).order_by("-created_at")
+    for payload in events.values_list("payload", flat=True)[:5]:
+        _, intent_id = _invoice_payment_link((payload.get("data") or {}).get("object") or {})
+        if intent_id:
+            return intent_id
+    return ""
 
 
 def _subscription_for(provider: str, provider_subscription_id) -> Subscription | None:
@@ -175,6 +229,10 @@ def _on_invoice_paid(provider: str, obj: dict) -> str:
             "payment_method": "subscription",
         },
     )
+    if payment_ref == obj["id"] and order.invoice_payment_intent_id is None:
+        intent_id = _intent_from_invoice_payment_events(provider, obj["id"])
+        if intent_id:
+            _intent_link(order=order, intent_id=intent_id)
     with transaction.atomic():
         _lock_profile(subscription.user_id)
         now = timezone.now()
@@ -237,6 +295,7 @@ HANDLERS = {
     "payment_intent.payment_failed": _on_payment_failed,
     "charge.refunded": _on_charge_refunded,
     "invoice.paid": _on_invoice_paid,
+    "invoice_payment.paid": _on_invoice_payment_paid,
     "customer.subscription.updated": _on_subscription_updated,
     "customer.subscription.deleted": _on_subscription_deleted,
 }

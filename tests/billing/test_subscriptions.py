@@ -5,9 +5,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import responses
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+from responses import matchers
 
 from accounts.models import Profile
 from billing.models import Order, Plan, Subscription, SubscriptionStatus
@@ -218,3 +220,60 @@ class TestStripeSubscriptionEvents:
         subscription.refresh_from_db()
         assert subscription.status == SubscriptionStatus.EXPIRED
         assert profile(subscription.user).plan_type == "free"
+
+    # Stripe API versions from 2025-03-31 name no PaymentIntent on the invoice; invoice_payment.paid does.
+    def invoice_payment(self, invoice_id, intent_id, *, nested=True):
+        payment = {"payment": {"type": "payment_intent", "payment_intent": intent_id}} if nested else {
+            "payment_intent": intent_id
+        }
+        return {"id": f"inpay_{uuid.uuid4().hex[:10]}", "object": "invoice_payment", "invoice": invoice_id,
+                "status": "paid", **payment}
+
+    def refund_of(self, intent_id):
+        return {"id": f"ch_{uuid.uuid4().hex[:10]}", "object": "charge", "payment_intent": intent_id,
+                "amount": 4990, "amount_refunded": 4990, "refunded": True, "currency": "usd",
+                "refunds": {"data": [{"id": "re_sub"}]}}
+
+    @pytest.mark.parametrize("invoice_payment_first", [False, True])
+    def test_a_refunded_subscription_payment_is_clawed_back_in_either_event_order(
+        self, api_client, subscription, invoice_payment_first
+    ):
+        invoice = self.invoice(subscription, int(timezone.now().timestamp()))
+        paid = event("invoice.paid", invoice)
+        linked = event("invoice_payment.paid", self.invoice_payment(invoice["id"], "pi_sub_1", nested=True))
+        for payload in ((linked, paid) if invoice_payment_first else (paid, linked)):
+            assert post_stripe(api_client, payload).status_code == 200
+        order = Order.objects.get(subscription=subscription)
+        assert (order.provider_payment_id, order.invoice_payment_intent_id) == (invoice["id"], "pi_sub_1")
+        assert profile(subscription.user).credits == 20 + 1500
+
+        refund = event("charge.refunded", self.refund_of("pi_sub_1"))
+        for _ in range(2):
+            assert post_stripe(api_client, refund).status_code == 200
+
+        order.refresh_from_db()
+        assert order.status == "refunded" and order.provider_refund_id == "re_sub"
+        assert profile(subscription.user).credits == 20
+        assert CreditTransaction.objects.filter(order=order, type="adjustment").count() == 1
+
+    def test_an_invoice_payment_for_an_unknown_invoice_changes_nothing(self, api_client):
+        response = post_stripe(api_client, event("invoice_payment.paid", self.invoice_payment("in_other", "pi_x")))
+        assert response.status_code == 200 and response.json()["data"]["outcome"] == "ignored"
+        assert not Order.objects.exists()
+
+    @responses.activate
+    def test_staff_refund_of_an_invoice_keyed_order_names_its_payment_intent(self, api_client, subscription):
+        from billing.services import order_refund
+
+        invoice = self.invoice(subscription, int(timezone.now().timestamp()))
+        post_stripe(api_client, event("invoice.paid", invoice))
+        post_stripe(api_client, event("invoice_payment.paid", self.invoice_payment(invoice["id"], "pi_sub_2", nested=False)))
+        responses.post(
+            "https://api.stripe.com/v1/refunds",
+            json={"id": "re_staff", "object": "refund"},
+            match=[matchers.urlencoded_params_matcher({"payment_intent": "pi_sub_2"}, strict_match=False)],
+        )
+
+        order_refund(order=Order.objects.get(subscription=subscription))
+
+        assert Order.objects.get(subscription=subscription).provider_refund_id == "re_staff"
