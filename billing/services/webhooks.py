@@ -172,7 +172,8 @@ def _on_invoice_payment_paid(provider: str, obj: dict) -> str:
     return "no order for this invoice yet; its invoice.paid will link it"
 
 
-def _intent_from_invoice_payment_events(provider: str, invoice_id: str) -> str:
+def _intent_link_from_events(provider: str, *, order: Order, invoice_id: str) -> None:
+    """Links the PaymentIntent an already stored invoice_payment.paid named for this invoice."""
     events = PaymentEvent.objects.filter(
         Q(payload__data__object__invoice=invoice_id) | Q(payload__data__object__invoice__id=invoice_id),
         provider=provider,
@@ -181,8 +182,8 @@ def _intent_from_invoice_payment_events(provider: str, invoice_id: str) -> str:
     for payload in events.values_list("payload", flat=True)[:5]:
         _, intent_id = _invoice_payment_link((payload.get("data") or {}).get("object") or {})
         if intent_id:
-            return intent_id
-    return ""
+            _intent_link(order=order, intent_id=intent_id)
+            return
 
 
 def _subscription_for(provider: str, provider_subscription_id) -> Subscription | None:
@@ -230,9 +231,11 @@ def _on_invoice_paid(provider: str, obj: dict) -> str:
         },
     )
     if payment_ref == obj["id"] and order.invoice_payment_intent_id is None:
-        intent_id = _intent_from_invoice_payment_events(provider, obj["id"])
-        if intent_id:
-            _intent_link(order=order, intent_id=intent_id)
+        # Looked up once this event has committed: an invoice_payment.paid processed meanwhile either saw
+        # this order or was stored before the lookup, so neither event misses the other.
+        transaction.on_commit(
+            lambda: _intent_link_from_events(provider, order=order, invoice_id=obj["id"]), robust=True
+        )
     with transaction.atomic():
         _lock_profile(subscription.user_id)
         now = timezone.now()

@@ -236,13 +236,14 @@ class TestStripeSubscriptionEvents:
 
     @pytest.mark.parametrize("invoice_payment_first", [False, True])
     def test_a_refunded_subscription_payment_is_clawed_back_in_either_event_order(
-        self, api_client, subscription, invoice_payment_first
+        self, api_client, subscription, invoice_payment_first, django_capture_on_commit_callbacks
     ):
         invoice = self.invoice(subscription, int(timezone.now().timestamp()))
         paid = event("invoice.paid", invoice)
         linked = event("invoice_payment.paid", self.invoice_payment(invoice["id"], "pi_sub_1", nested=True))
         for payload in ((linked, paid) if invoice_payment_first else (paid, linked)):
-            assert post_stripe(api_client, payload).status_code == 200
+            with django_capture_on_commit_callbacks(execute=True):
+                assert post_stripe(api_client, payload).status_code == 200
         order = Order.objects.get(subscription=subscription)
         assert (order.provider_payment_id, order.invoice_payment_intent_id) == (invoice["id"], "pi_sub_1")
         assert profile(subscription.user).credits == 20 + 1500

@@ -3,19 +3,21 @@ refund clicks, cancel against submit. After each: the credits audit is clean and
 exactly one final move (one final event, at most one refund per debit)."""
 
 import json
+import time
 import uuid
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from accounts.models import Profile
 from accounts.services import auth_tokens_issue
 from billing.catalog import catalog_ensure
-from billing.models import OrderStatus, PaymentEvent
+from billing.models import Order, OrderStatus, PaymentEvent, Plan, Subscription
 from billing.providers import get_provider
 from billing.services import purchase_create
 from credits.models import CreditTransaction
@@ -278,6 +280,50 @@ def test_payment_success_racing_its_refund_leaves_no_credits_behind():
         assert order.status == OrderStatus.REFUNDED
         assert Profile.objects.get(user=user).credits == 20
         assert CreditTransaction.objects.filter(order=order, type="purchase").count() <= 1
+    assert_ledger_whole()
+
+
+def test_an_invoice_and_the_payment_that_paid_it_arriving_together_are_always_linked(monkeypatch):
+    """invoice.paid creates the order; invoice_payment.paid names its PaymentIntent (newer Stripe API
+    versions). Delivered at the same moment, neither may miss the other, or the refund finds no order.
+
+    The worst interleaving is forced: invoice.paid's transaction is slow to commit, and the payment event
+    arrives while it is open (stored after invoice.paid began, looking for an order not committed yet)."""
+    from billing.services import webhooks
+
+    grant = webhooks._subscription_period_grant
+
+    def slow_grant(**kwargs):
+        time.sleep(0.3)
+        return grant(**kwargs)
+
+    monkeypatch.setattr(webhooks, "_subscription_period_grant", slow_grant)
+    catalog_ensure()
+    now = int(timezone.now().timestamp())
+    for round_ in range(3):
+        subscription = Subscription.objects.create(
+            user=UserFactory(), plan=Plan.objects.get(slug="pro"), provider="sandbox",
+            provider_subscription_id=f"sub_{uuid.uuid4().hex[:10]}",
+        )
+        invoice_id, intent_id = f"in_{uuid.uuid4().hex[:10]}", f"pi_race_{round_}"
+        paid = event("invoice.paid", {
+            "id": invoice_id, "object": "invoice", "amount_paid": 4990, "currency": "usd",
+            "parent": {"subscription_details": {"subscription": subscription.provider_subscription_id}},
+            "lines": {"data": [{"period": {"start": now, "end": now + 30 * 86400}}]},
+        })
+        linked = event("invoice_payment.paid", {
+            "id": f"inpay_{round_}", "object": "invoice_payment", "invoice": invoice_id, "status": "paid",
+            "payment": {"type": "payment_intent", "payment_intent": intent_id},
+        })
+
+        def deliver(i, paid=paid, linked=linked):
+            if i:
+                time.sleep(0.1)  # inside invoice.paid's open transaction
+            return _post_sandbox(linked if i else paid)
+
+        assert race(2, deliver) == [200, 200]
+
+        assert Order.objects.get(subscription=subscription).invoice_payment_intent_id == intent_id
     assert_ledger_whole()
 
 
