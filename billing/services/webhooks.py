@@ -159,7 +159,7 @@ def _intent_link(*, order: Order, intent_id: str) -> None:
 def _on_invoice_payment_paid(provider: str, obj: dict) -> str:
     """Names the PaymentIntent that paid a subscription invoice on the invoice's order, so that a refund
     of that payment (charge.refunded carries the PaymentIntent) finds the order. Either event may come
-    first: invoice.paid looks this event up when it creates the order."""
+    first: invoice.paid looks this event up once the order it created has committed."""
     invoice_id, intent_id = _invoice_payment_link(obj)
     if not invoice_id or not intent_id:
         return "no invoice or payment intent"
