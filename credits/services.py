@@ -34,6 +34,22 @@ def _write(profile: Profile, *, amount: int, spent_delta: int = 0, **fields) -> 
     return _record(user_id=profile.user_id, amount=amount, balance_after=profile.credits, **fields)
 
 
+def _take_sql(connection) -> str:
+    meta = Profile._meta
+    quote = connection.ops.quote_name
+    credits, spent, videos, user = (
+        quote(meta.get_field(name).column) for name in ("credits", "total_credits_spent", "total_videos_created", "user")
+    )
+    # Identifiers come from the model and are quoted; every value is a parameter.
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {credits} = {credits} - %s, {spent} = {spent} + %s, "  # noqa: S608
+        f"{videos} = {videos} + %s WHERE {user} = %s AND {credits} >= %s RETURNING {credits}"
+    )
+
+
+_TAKE_SQL: dict[str, str] = {}  # per database alias, built on first use
+
+
 def _take(user, *, amount: int, videos_created: int) -> int | None:
     """Debits `amount` only if the balance covers it, in one statement; the new balance, or None when short.
 
@@ -41,19 +57,10 @@ def _take(user, *, amount: int, videos_created: int) -> int | None:
     against the latest committed balance when it waited for a concurrent writer. Django's update() cannot
     return the new value, hence the SQL (SQLite 3.35+ has RETURNING too).
     """
-    meta = Profile._meta
-    quote = connection.ops.quote_name
-    credits, spent, videos, user_column = (
-        quote(meta.get_field(name).column) for name in ("credits", "total_credits_spent", "total_videos_created", "user")
-    )
-    user_id = meta.get_field("user").get_db_prep_value(user.pk, connection)
+    sql = _TAKE_SQL.get(connection.alias) or _TAKE_SQL.setdefault(connection.alias, _take_sql(connection))
+    user_id = Profile._meta.get_field("user").get_db_prep_value(user.pk, connection)
     with connection.cursor() as cursor:
-        # Identifiers come from the model and are quoted; every value is a parameter.
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {credits} = {credits} - %s, {spent} = {spent} + %s, "  # noqa: S608
-            f"{videos} = {videos} + %s WHERE {user_column} = %s AND {credits} >= %s RETURNING {credits}",
-            [amount, amount, videos_created, user_id, amount],
-        )
+        cursor.execute(sql, [amount, amount, videos_created, user_id, amount])
         row = cursor.fetchone()
     return None if row is None else row[0]
 

@@ -40,3 +40,19 @@ def test_incr_survives_the_script_cache_being_flushed(cache):
     cache.incr("hits")
     redis.Redis.from_url(REDIS_URL).script_flush()  # what a Redis restart does to loaded scripts
     assert cache.incr("hits") == 3
+
+
+def test_incr_is_one_round_trip_where_the_stock_backend_took_two(cache, monkeypatch):
+    cache.add("hits", 1, 60)
+    cache.incr("hits")  # loads the script
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+
+    assert cache.incr("hits") == 3
+    assert len(sent) == 1
