@@ -155,6 +155,8 @@ class Api:
 @pytest.fixture
 def api(db, settings, tmp_path):
     settings.RATE_LIMITS = {"api": "100/m", "auth": "10/h", "generate": "5/h", "purchase": "10/d", "sensitive": "3/15m"}
+    settings.SIGNUP_BONUS_CREDITS, settings.GENERATION_ESTIMATED_SECONDS = 20, 120  # the defaults, in bodies
+    settings.GENERATION_COSTS = {"5:720p": 20, "5:1080p": 25, "8:720p": 30}
     settings.KIE_API_KEY = ""  # no KIE: the detailed health reports it down, the same everywhere
     settings.KIE_CALLBACK_SECRET = CALLBACK_SECRET
     settings.KIE_WEBHOOK_HMAC_KEY = ""
