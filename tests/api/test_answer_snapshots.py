@@ -45,11 +45,12 @@ NUMBERED = {  # each distinct value becomes <kind1>, <kind2>, ... in order of ap
     "hex": re.compile(r"(?<=_)[0-9a-f]{32}\b|(?<=\")[0-9a-f]{32}(?=\")"),
 }
 FIXED = [
-    # Digits only: the zone suffix (Z or +00:00) stays, and so does a missing fraction's absence of a dot.
+    # With any fraction (isoformat drops it when microseconds are 0); the zone suffix (Z or +00:00) stays.
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?"), "<datetime>"),
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), "<date>"),
     # Sequence-backed ids (PostgreSQL sequences do not roll back), counters and timings.
-    (re.compile(r'("(?:id|transactionId|retryAfter|uptime|latencyMs)": ?)\d+(?:\.\d+)?'), r"\1<n>"),    (re.compile(r'(?<="X-CSRFTOKEN"\] = ")\w+'), "<csrf>"),  # the Swagger page's per-request token
+    (re.compile(r'("(?:id|transactionId|retryAfter|uptime|latencyMs)": ?)\d+(?:\.\d+)?'), r"\1<n>"),
+    (re.compile(r'(?<="X-CSRFTOKEN"\] = ")\w+'), "<csrf>"),  # the Swagger page's per-request token
 ]
 ZONE_LINE = re.compile(r"(\s*)(?:- (\S+)|\* `(\S+)` - \S+)")
 ZONES = zoneinfo.available_timezones()  # the system's tzdata: the schema's timezone enum varies by machine
