@@ -1,18 +1,18 @@
-"""Writes for accounts: registration, tokens, profile, password, deletion."""
+"""Writes for accounts: tokens, profile, password, and the user's own rows on deletion.
 
-from django.conf import settings
+Registration (with the signup bonus) and account deletion (with the videos and their files) span apps:
+aiasmr.lifecycle.services."""
+
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts.models import Profile, User
-from aiasmr.api.exceptions import ApiError, Conflict, InvalidToken, LoginFailed
+from aiasmr.api.exceptions import ApiError, InvalidToken, LoginFailed
 from aiasmr.api.logging import security_log
-from credits.models import TransactionType
-from credits.services import credits_grant
 
 PROFILE_FIELDS = ("first_name", "last_name", "bio", "avatar_url")
 PREFERENCE_FIELDS = ("preferred_resolution", "max_duration", "language", "timezone")
@@ -22,25 +22,6 @@ def auth_tokens_issue(*, user: User) -> dict:
     refresh = RefreshToken.for_user(user)
     refresh["ver"] = user.token_version  # copied into the access token
     return {"token": str(refresh.access_token), "refreshToken": str(refresh)}
-
-
-def user_register(*, email: str, password: str) -> User:
-    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction."""
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password)
-            if settings.SIGNUP_BONUS_CREDITS > 0:
-                credits_grant(
-                    user=user,
-                    amount=settings.SIGNUP_BONUS_CREDITS,
-                    type=TransactionType.BONUS,
-                    description="Signup bonus",
-                    idempotency_key="signup-bonus",
-                )
-    except IntegrityError:
-        raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
-    user.profile.refresh_from_db()  # the bonus was written through a locked copy of the row
-    return user
 
 
 def user_login(*, request, email: str, password: str) -> User:
@@ -145,12 +126,9 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     return auth_tokens_issue(user=user)
 
 
-def account_delete(*, user: User) -> None:
-    """Deletes the account and (after commit) its stored files; ledger rows and orders stay, anonymised."""
-    from videos.services import user_videos_delete
-
+def user_delete(*, user: User) -> None:
+    """Revokes the user's refresh tokens and deletes the user and the profile (other apps' rows follow
+    their foreign keys: aiasmr.lifecycle.services.account_delete removes the videos first)."""
     with transaction.atomic():
-        user_videos_delete(user=user)
         _revoke_all_refresh_tokens(user=user)
         user.delete()
-    security_log.info("account deleted", extra={"event": "account_deleted", "user": str(user.pk)})
