@@ -4,7 +4,7 @@ import zoneinfo
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Profile
+from accounts.models import Profile, User
 from accounts.selectors import plan_entitlements
 
 PASSWORD_RULES = (
@@ -79,7 +79,7 @@ class UserSerializer(serializers.Serializer):
         return plan_entitlements(profile=profile)
 
 
-def auth_result_data(*, user, tokens: dict) -> dict:
+def auth_result_data(*, user: User, tokens: dict) -> dict:
     """The body of register and login (AuthResultSerializer): the user object and a fresh token pair."""
     return {"user": UserSerializer(user.profile).data, **tokens}
 
