@@ -1,4 +1,5 @@
-# Two commands: `make run` serves everything on embedded defaults; `make test` runs the whole suite.
+# Two commands: `make run` serves everything on embedded defaults; `make test` runs ruff, the import
+# layer contracts (lint-imports, pyproject.toml) and the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,13 +23,15 @@ run: install
 
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	bench/run
 
 clean:
-	rm -rf $(VENV) staticfiles media db.sqlite3* test-artifacts
+	rm -rf $(VENV) staticfiles media db.sqlite3* test-artifacts .import_linter_cache

@@ -59,6 +59,11 @@ class PlanType(models.TextChoices):
     PRO = "pro", "Pro"
 
 
+# A profile on no paid plan: free, 720p only, no commercial use. Billing writes these fields, or a paid plan's
+# own, whenever it changes `plan_type` (accounts read what the plan grants here, never billing's plans).
+FREE_PLAN_FIELDS = {"plan_type": PlanType.FREE, "plan_max_quality": "720p", "plan_commercial_use": False}
+
+
 class Profile(models.Model):
     """The seed's user_profiles: the person, their plan and their credit balance.
 
@@ -71,6 +76,8 @@ class Profile(models.Model):
     bio = models.TextField(max_length=500, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
     plan_type = models.CharField(max_length=16, choices=PlanType.choices, default=PlanType.FREE)
+    plan_max_quality = models.CharField(max_length=8, default=FREE_PLAN_FIELDS["plan_max_quality"])
+    plan_commercial_use = models.BooleanField(default=FREE_PLAN_FIELDS["plan_commercial_use"])
     credits = models.IntegerField(default=0)
     total_credits_spent = models.IntegerField(default=0)
     total_videos_created = models.IntegerField(default=0)

@@ -1,13 +1,12 @@
-"""Reads for accounts: the statistics are computed from the videos and the ledger, not stored."""
+"""Reads for accounts: the profile and what its plan allows."""
 
-from datetime import timedelta
+from accounts.models import FREE_PLAN_FIELDS, PlanType, Profile, User
 
-from django.db.models import Count, Q, Sum
-from django.utils import timezone
-
-from accounts.models import Profile, User
-from credits.models import CreditTransaction, TransactionType
-from videos.models import OPEN_STATUSES, Video, VideoStatus
+FREE_ENTITLEMENTS = {
+    "plan": PlanType.FREE.value,
+    "maxQuality": FREE_PLAN_FIELDS["plan_max_quality"],
+    "commercialUse": FREE_PLAN_FIELDS["plan_commercial_use"],
+}
 
 
 def profile_get(*, user: User) -> Profile:
@@ -15,41 +14,12 @@ def profile_get(*, user: User) -> Profile:
     return user.profile
 
 
-def user_statistics(*, user: User) -> dict:
-    since = timezone.now() - timedelta(days=30)
-    videos = Video.objects.filter(user=user).aggregate(
-        total=Count("id"),
-        completed=Count("id", filter=Q(status=VideoStatus.READY)),
-        processing=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        failed=Count("id", filter=Q(status__in=[VideoStatus.FAILED, VideoStatus.CANCELLED])),
-        recent=Count("id", filter=Q(created_at__gte=since)),
-        recent_completed=Count("id", filter=Q(created_at__gte=since, status=VideoStatus.READY)),
-    )
-    ledger = CreditTransaction.objects.filter(user=user).aggregate(
-        spent=Sum("amount", filter=Q(type=TransactionType.USAGE)),
-        refunded=Sum("amount", filter=Q(type=TransactionType.REFUND)),
-        purchased=Sum("amount", filter=Q(type__in=[TransactionType.PURCHASE, TransactionType.SUBSCRIPTION])),
-        recent_spent=Sum("amount", filter=Q(type=TransactionType.USAGE, created_at__gte=since)),
-        recent_refunded=Sum("amount", filter=Q(type=TransactionType.REFUND, created_at__gte=since)),
-    )
-    spent = -(ledger["spent"] or 0)
-    refunded = ledger["refunded"] or 0
-    net_spent = spent - refunded
-    settled = videos["completed"] + videos["failed"]
+def plan_entitlements(*, profile: Profile) -> dict:
+    """What the user's plan allows, as billing recorded it on the profile; free users generate 720p only."""
+    if not profile.plan_type or profile.plan_type == PlanType.FREE:
+        return dict(FREE_ENTITLEMENTS)
     return {
-        "videos": {
-            "total": videos["total"],
-            "completed": videos["completed"],
-            "processing": videos["processing"],
-            "failed": videos["failed"],
-        },
-        "successRate": round(100.0 * videos["completed"] / settled, 1) if settled else 0.0,
-        "credits": {"spent": spent, "purchased": ledger["purchased"] or 0, "refunded": refunded, "netSpent": net_spent},
-        "last30Days": {
-            "videosCreated": videos["recent"],
-            "videosCompleted": videos["recent_completed"],
-            "creditsSpent": -(ledger["recent_spent"] or 0) - (ledger["recent_refunded"] or 0),
-        },
-        "averageCreditsPerVideo": round(net_spent / videos["completed"], 1) if videos["completed"] else 0.0,
-        "memberSince": user.date_joined,
+        "plan": profile.plan_type,
+        "maxQuality": profile.plan_max_quality,
+        "commercialUse": profile.plan_commercial_use,
     }

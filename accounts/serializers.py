@@ -4,7 +4,8 @@ import zoneinfo
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Profile
+from accounts.models import Profile, User
+from accounts.selectors import plan_entitlements
 
 PASSWORD_RULES = (
     (re.compile(r"[a-z]"), "a lower-case letter"),
@@ -75,9 +76,12 @@ class UserSerializer(serializers.Serializer):
     entitlements = serializers.SerializerMethodField()
 
     def get_entitlements(self, profile) -> dict:
-        from billing.selectors import plan_entitlements
+        return plan_entitlements(profile=profile)
 
-        return plan_entitlements(plan_type=profile.plan_type)
+
+def auth_result_data(*, user: User, tokens: dict) -> dict:
+    """The body of register and login (AuthResultSerializer): the user object and a fresh token pair."""
+    return {"user": UserSerializer(user.profile).data, **tokens}
 
 
 class ProfileResultSerializer(serializers.Serializer):

@@ -1,21 +1,19 @@
-"""Writes for accounts: registration, tokens, profile, password, deletion."""
+"""Writes for accounts: tokens, profile, password, and the user's own rows on deletion.
 
-from django.conf import settings
+Registration (with the signup bonus) and account deletion (with the videos and their files) span apps:
+aiasmr.lifecycle.services."""
+
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts.models import Profile, User
-from aiasmr.api.exceptions import ApiError, Conflict, InvalidToken, LoginFailed
+from aiasmr.api.exceptions import ApiError, InvalidToken, LoginFailed
 from aiasmr.api.logging import security_log
-from credits.models import TransactionType
-from credits.services import credits_grant
-
-PROFILE_FIELDS = ("first_name", "last_name", "bio", "avatar_url")
-PREFERENCE_FIELDS = ("preferred_resolution", "max_duration", "language", "timezone")
 
 
 def auth_tokens_issue(*, user: User) -> dict:
@@ -24,26 +22,7 @@ def auth_tokens_issue(*, user: User) -> dict:
     return {"token": str(refresh.access_token), "refreshToken": str(refresh)}
 
 
-def user_register(*, email: str, password: str) -> User:
-    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction."""
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password)
-            if settings.SIGNUP_BONUS_CREDITS > 0:
-                credits_grant(
-                    user=user,
-                    amount=settings.SIGNUP_BONUS_CREDITS,
-                    type=TransactionType.BONUS,
-                    description="Signup bonus",
-                    idempotency_key="signup-bonus",
-                )
-    except IntegrityError:
-        raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
-    user.profile.refresh_from_db()  # the bonus was written through a locked copy of the row
-    return user
-
-
-def user_login(*, request, email: str, password: str) -> User:
+def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     user = authenticate(request, username=(email or "").strip().lower(), password=password)
     if user is None:
         # One answer for a wrong password and an unknown email: no hint which it was.
@@ -113,8 +92,8 @@ def _revoke_all_refresh_tokens(*, user: User) -> None:
     )
 
 
-def _profile_fields_update(*, user: User, allowed: tuple[str, ...], changes: dict) -> Profile:
-    fields = {name: value for name, value in changes.items() if name in allowed}
+def _profile_fields_update(*, user: User, changes: dict) -> Profile:
+    fields = {name: value for name, value in changes.items() if value is not None}
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(user=user)
         for name, value in fields.items():
@@ -123,13 +102,35 @@ def _profile_fields_update(*, user: User, allowed: tuple[str, ...], changes: dic
     return profile
 
 
-def profile_update(*, user: User, **changes) -> Profile:
-    """Writes only the documented profile fields; anything else never reaches the row."""
-    return _profile_fields_update(user=user, allowed=PROFILE_FIELDS, changes=changes)
+def profile_update(
+    *,
+    user: User,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    bio: str | None = None,
+    avatar_url: str | None = None,
+) -> Profile:
+    """Writes the documented profile fields that are given (None leaves a field as it is); nothing else
+    (credits, plan, email) can reach the row."""
+    changes = {"first_name": first_name, "last_name": last_name, "bio": bio, "avatar_url": avatar_url}
+    return _profile_fields_update(user=user, changes=changes)
 
 
-def preferences_update(*, user: User, **changes) -> Profile:
-    return _profile_fields_update(user=user, allowed=PREFERENCE_FIELDS, changes=changes)
+def preferences_update(
+    *,
+    user: User,
+    preferred_resolution: str | None = None,
+    max_duration: int | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+) -> Profile:
+    changes = {
+        "preferred_resolution": preferred_resolution,
+        "max_duration": max_duration,
+        "language": language,
+        "timezone": timezone,
+    }
+    return _profile_fields_update(user=user, changes=changes)
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> dict:
@@ -145,12 +146,9 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     return auth_tokens_issue(user=user)
 
 
-def account_delete(*, user: User) -> None:
-    """Deletes the account and (after commit) its stored files; ledger rows and orders stay, anonymised."""
-    from videos.services import user_videos_delete
-
+def user_delete(*, user: User) -> None:
+    """Revokes the user's refresh tokens and deletes the user and the profile (other apps' rows follow
+    their foreign keys: aiasmr.lifecycle.services.account_delete removes the videos first)."""
     with transaction.atomic():
-        user_videos_delete(user=user)
         _revoke_all_refresh_tokens(user=user)
         user.delete()
-    security_log.info("account deleted", extra={"event": "account_deleted", "user": str(user.pk)})

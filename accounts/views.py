@@ -1,7 +1,9 @@
-"""Auth and user endpoints: validate, call one service or selector, serialize."""
+"""Auth and user endpoints: validate, call one service or selector, serialize.
+
+Register, statistics and account deletion span apps: aiasmr/lifecycle/views.py (same URLs)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -15,10 +17,9 @@ from accounts.serializers import (
     ProfileResultSerializer,
     ProfileUpdateSerializer,
     RefreshSerializer,
-    RegisterSerializer,
-    StatisticsSerializer,
     TokenPairSerializer,
     UserSerializer,
+    auth_result_data,
 )
 from aiasmr.api.exceptions import NotAuthenticated
 from aiasmr.api.ratelimit import rate_limit
@@ -32,25 +33,9 @@ def _validated(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-def _auth_result(user, tokens: dict) -> dict:
-    return {"user": UserSerializer(selectors.profile_get(user=user)).data, **tokens}
-
-
 class AuthViewSet(viewsets.ViewSet):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-    @extend_schema(
-        request=RegisterSerializer,
-        responses={201: AuthResultSerializer, 409: error_response("EMAIL_ALREADY_REGISTERED")},
-        summary="Create an account (grants the signup bonus)",
-    )
-    @rate_limit("auth", key="ip")
-    def register(self, request):
-        data = _validated(RegisterSerializer, request)
-        user = services.user_register(email=data["email"], password=data["password"])
-        body = _auth_result(user, services.auth_tokens_issue(user=user))
-        return Response(envelope(body, "Account created."), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=LoginSerializer,
@@ -61,7 +46,7 @@ class AuthViewSet(viewsets.ViewSet):
     def login(self, request):
         data = _validated(LoginSerializer, request)
         user = services.user_login(request=request, email=data["email"], password=data["password"])
-        return Response(envelope(_auth_result(user, services.auth_tokens_issue(user=user)), "Logged in."))
+        return Response(envelope(auth_result_data(user=user, tokens=services.auth_tokens_issue(user=user)), "Logged in."))
 
     @extend_schema(
         request=RefreshSerializer,
@@ -131,13 +116,3 @@ class UserViewSet(viewsets.ViewSet):
         data = _validated(PreferencesSerializer, request)
         profile = services.preferences_update(user=request.user, **data)
         return Response(envelope(PreferencesSerializer(profile).data, "Preferences updated."))
-
-    @extend_schema(responses={200: StatisticsSerializer}, summary="Videos and credits statistics")
-    def statistics(self, request):
-        return Response(StatisticsSerializer(selectors.user_statistics(user=request.user)).data)
-
-    @extend_schema(responses={200: None}, summary="Delete the account and its stored files")
-    @rate_limit("sensitive", key="user")
-    def delete_account(self, request):
-        services.account_delete(user=request.user)
-        return Response(envelope(None, "Account deleted."))

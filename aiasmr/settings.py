@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "credits",
     "billing",
     "videos",
+    "aiasmr.lifecycle",  # top layer: registration, deletion and statistics across the apps; the User admin
 ]
 
 MIDDLEWARE = [
@@ -241,7 +242,7 @@ SIMPLE_JWT = {
 # --- REST framework and OpenAPI -----------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["aiasmr.api.authentication.BearerAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["aiasmr.api.renderers.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["aiasmr.api.parsers.SafeJSONParser"],
@@ -490,3 +491,7 @@ if IS_PRODUCTION:
 
 # A ready task older than this means no worker is taking work (detailed health).
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 300)
+
+# The apps' checks in /api/health/detailed, after database, cache and storage and before the worker's
+# (dotted paths: aiasmr.api is framework glue and imports no app). Each returns details or raises.
+HEALTH_APP_CHECKS = {"kie": "videos.health.check_kie"}

@@ -17,6 +17,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("accounts.urls")),
+    path("", include("aiasmr.lifecycle.urls")),
     path("", include("credits.urls")),
     path("", include("billing.urls")),
     path("", include("videos.urls")),

@@ -4,14 +4,16 @@ events are read-only records, and an order is refunded only through its provider
 from django.contrib import admin, messages
 from django.urls import path, reverse
 
-from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import (
+from aiasmr.admin_tools import (
     OwnerColumnsMixin,
     ReadOnlyMixin,
     error_text,
     object_action,
 )
+from aiasmr.api.exceptions import ApiError
 from billing.models import CreditPackage, Order, PaymentEvent, Plan, Subscription
+from billing.plans import plan_profiles_sync
+from billing.services import order_refund
 from credits.models import CreditTransaction
 
 REFUND_ORDER_PERMISSION = "billing.refund_order"
@@ -48,6 +50,11 @@ class PlanAdmin(admin.ModelAdmin):
     list_filter = ("active", "interval")
     search_fields = ("slug", "name", "stripe_price_id")
     ordering = ("sort_order", "price")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The profiles on this plan record what it grants (accounts read entitlements from the profile).
+        plan_profiles_sync(plan=obj)
 
 
 class OrderLedgerInline(ReadOnlyMixin, admin.TabularInline):
@@ -96,8 +103,6 @@ class OrderAdmin(OwnerColumnsMixin, ReadOnlyAdmin):
         return request.user.has_perm(REFUND_ORDER_PERMISSION)
 
     def _refund(self, request, order) -> str:
-        from billing.services import order_refund
-
         order_refund(order=order, staff_user=request.user)
         order.refresh_from_db()
         return f"Provider refund requested for order {order.pk} ({order.amount} {order.currency}): now {order.status}."

@@ -51,6 +51,10 @@ class Plan(models.Model):
     def __str__(self):
         return self.name
 
+    def profile_fields(self) -> dict:
+        """What a profile on this plan records (accounts reads the entitlements from the profile)."""
+        return {"plan_type": self.slug, "plan_max_quality": self.max_quality, "plan_commercial_use": self.commercial_use}
+
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"

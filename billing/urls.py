@@ -1,8 +1,18 @@
 from django.urls import path
 
-from billing.views import OrderViewSet, PlanViewSet, SandboxViewSet, SubscriptionViewSet, WebhookViewSet
+from billing.views import (
+    OrderViewSet,
+    PackagesViewSet,
+    PlanViewSet,
+    PurchaseViewSet,
+    SandboxViewSet,
+    SubscriptionViewSet,
+    WebhookViewSet,
+)
 
 urlpatterns = [
+    path("credits/packages", PackagesViewSet.as_view({"get": "list"})),
+    path("credits/purchase", PurchaseViewSet.as_view({"post": "purchase"})),
     path("billing/plans", PlanViewSet.as_view({"get": "list"})),
     path("billing/subscription", SubscriptionViewSet.as_view({"get": "retrieve", "post": "create"})),
     path("billing/subscription/cancel", SubscriptionViewSet.as_view({"post": "cancel"})),

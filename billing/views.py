@@ -1,4 +1,5 @@
-"""Billing endpoints: plans, subscription, orders, provider webhooks and the development sandbox."""
+"""Billing endpoints: credit packages and their purchase (under /api/credits/), plans, subscription, orders,
+provider webhooks and the development sandbox."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -6,13 +7,19 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.selectors import plan_entitlements
 from aiasmr.api.exceptions import NotFound
+from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
+from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
 from billing import selectors, services
 from billing.serializers import (
     OrderSerializer,
+    PackagesSerializer,
     PlansSerializer,
+    PurchaseRequestSerializer,
+    PurchaseResultSerializer,
     SandboxConfirmRequestSerializer,
     SubscriptionRequestSerializer,
     SubscriptionSerializer,
@@ -26,6 +33,55 @@ def _validated(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class PackagesViewSet(viewsets.ViewSet):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: PackagesSerializer}, summary="Purchasable credit packages (public)")
+    def list(self, request):
+        return Response(PackagesSerializer({"packages": selectors.packages_list()}).data)
+
+
+class PurchaseViewSet(viewsets.ViewSet):
+    @extend_schema(
+        request=PurchaseRequestSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: PurchaseResultSerializer,
+            200: PurchaseResultSerializer,
+            400: error_response("VALIDATION_ERROR, INVALID_PACKAGE, AMOUNT_MISMATCH"),
+            409: error_response("IDEMPOTENCY_KEY_REUSED"),
+            429: error_response("RATE_LIMITED (10 purchases a day)"),
+            502: error_response("PAYMENT_PROVIDER_ERROR"),
+            503: error_response("PAYMENTS_NOT_CONFIGURED (no Stripe keys on this server)"),
+        },
+        summary="Buy a credit package: creates a pending order; credits come when the payment is confirmed",
+        description=(
+            "`amount` must equal the package's credits. The answer holds the `order` (status `pending`) and "
+            "`payment`: with Stripe (`payment.provider` = `stripe`) confirm `payment.clientSecret` with the "
+            "mobile SDK; with the development sandbox (`payment.provider` = `sandbox`, never in production) "
+            "POST `payment.confirmUrl` (`/api/billing/sandbox/confirm/{orderId}`). Credits are granted only "
+            "by the provider's verified webhook, once; poll `GET /api/billing/orders/{orderId}` or the balance. "
+            "201 for a new order, 200 when the Idempotency-Key was seen before."
+        ),
+    )
+    @rate_limit("purchase", key="user")
+    def purchase(self, request):
+        data = _validated(PurchaseRequestSerializer, request)
+        order, created = services.purchase_create(
+            user=request.user,
+            package_slug=data["package"],
+            amount=data["amount"],
+            payment_method=data["paymentMethod"],
+            idempotency_key=idempotency_key(request),
+        )
+        body = {"order": OrderSerializer(order).data, "payment": services.order_payment_info(order=order)}
+        return Response(
+            envelope(body, "Order created; credits are added when the payment is confirmed."),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class PlanViewSet(viewsets.ViewSet):
@@ -44,7 +100,7 @@ class SubscriptionViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request):
         subscription = selectors.subscription_current(user=request.user)
-        entitlements = selectors.plan_entitlements(plan_type=request.user.profile.plan_type)
+        entitlements = plan_entitlements(profile=request.user.profile)
         return Response(SubscriptionStateSerializer({"subscription": subscription, "entitlements": entitlements}).data)
 
     @extend_schema(

@@ -1,7 +1,7 @@
 import factory
 
 from accounts.models import User
-from accounts.services import user_register
+from aiasmr.lifecycle.services import user_register
 
 DEFAULT_PASSWORD = "Secret-pass-123!"
 

@@ -14,15 +14,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from aiasmr.api.exceptions import ApiError
-from aiasmr.backoffice.admin_tools import (
+from aiasmr.admin_tools import (
     OwnerColumnsMixin,
     ReadOnlyMixin,
     error_text,
     object_action,
 )
+from aiasmr.api.exceptions import ApiError
 from credits.models import CreditTransaction, TransactionType
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
+from videos.services import video_refund, video_sync_from_kie
 
 REFUND_PERMISSION = "credits.refund_credits"
 STATUS_COLORS = {
@@ -276,8 +277,6 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _refund(self, request, video) -> str | None:
-        from videos.services import video_refund
-
         entry = video_refund(video=video, staff_user=request.user)
         if entry is None:
             self.message_user(
@@ -289,8 +288,6 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return f"Refunded {entry.amount} credits to {video.user.email} (ledger entry {entry.pk})."
 
     def _resync(self, request, video) -> str:
-        from videos.services import video_sync_from_kie
-
         video_sync_from_kie(video=video)
         video.refresh_from_db()
         return f"Re-synced from KIE: status {video.status}."

@@ -10,6 +10,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from aiasmr.api.pagination import PaginationSerializer
+from videos.media import media_url
 
 ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
 QUALITIES = ("720p", "1080p")
@@ -239,8 +240,6 @@ class GenerationStatusSerializer(serializers.Serializer):
 
 
 def video_data(video) -> dict:
-    from videos.media import media_url
-
     return {
         "id": str(video.pk),
         "taskId": str(video.pk),

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 STARTED_AT = time.monotonic()
@@ -45,15 +46,6 @@ def check_storage():
     default_storage.exists("health/probe")
 
 
-def check_kie():
-    from videos.selectors import kie_account_credits
-
-    credits = kie_account_credits()
-    if credits is None:
-        raise RuntimeError("KIE is unreachable or refused the key")
-    return {"credits": credits}
-
-
 def check_worker():
     from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -71,7 +63,12 @@ def check_worker():
 
 
 CORE_CHECKS = {"database": check_database, "cache": check_cache, "storage": check_storage}
-OPTIONAL_CHECKS = {"kie": check_kie, "worker": check_worker}
+
+
+def optional_checks() -> dict:
+    """The apps' own checks (settings.HEALTH_APP_CHECKS: framework glue imports no app), then the worker's."""
+    app_checks = {name: import_string(path) for name, path in settings.HEALTH_APP_CHECKS.items()}
+    return {**app_checks, "worker": check_worker}
 
 
 def _basic():
@@ -104,9 +101,10 @@ def ready(request):
 
 @require_GET
 def detailed(request):
-    services = {name: _timed(check) for name, check in {**CORE_CHECKS, **OPTIONAL_CHECKS}.items()}
+    optional = optional_checks()
+    services = {name: _timed(check) for name, check in {**CORE_CHECKS, **optional}.items()}
     core_down = any(services[name]["status"] != "up" for name in CORE_CHECKS)
-    optional_down = any(services[name]["status"] != "up" for name in OPTIONAL_CHECKS)
+    optional_down = any(services[name]["status"] != "up" for name in optional)
     overall = "unhealthy" if core_down else "degraded" if optional_down else "healthy"
     status = {"healthy": 200, "degraded": 207, "unhealthy": 503}[overall]
     return JsonResponse({"overall": overall, **_basic(), "services": services}, status=status)

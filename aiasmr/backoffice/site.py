@@ -17,6 +17,8 @@ class BackofficeSite(admin.AdminSite):
         ]
 
     def dashboard_view(self, request):
+        # Not at module level: this module is loaded while the app registry fills (the admin's default
+        # site), before the models the dashboard reads can be imported.
         from aiasmr.backoffice.views import dashboard
 
         return dashboard(request, site=self)

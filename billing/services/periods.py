@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import PlanType, Profile
+from accounts.models import FREE_PLAN_FIELDS, Profile
 from billing.models import Order, Plan, Subscription, SubscriptionStatus
 from billing.services.common import LIVE_SUBSCRIPTION_STATUSES, _lock_profile, logger
 from credits.models import TransactionType
@@ -51,7 +51,7 @@ def _subscription_period_grant(*, subscription: Subscription, order: Order | Non
         subscription=subscription,
         idempotency_key=f"subscription:{subscription.id}:{int(start.timestamp())}",
     )
-    Profile.objects.filter(user_id=subscription.user_id).update(plan_type=plan.slug, updated_at=now)
+    Profile.objects.filter(user_id=subscription.user_id).update(**plan.profile_fields(), updated_at=now)
 
 
 def subscription_expire(*, subscription: Subscription) -> bool:
@@ -66,7 +66,7 @@ def subscription_expire(*, subscription: Subscription) -> bool:
                 user_id=subscription.user_id, status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
             ).exists()
             if not still_live:
-                Profile.objects.filter(user_id=subscription.user_id).update(plan_type=PlanType.FREE)
+                Profile.objects.filter(user_id=subscription.user_id).update(**FREE_PLAN_FIELDS)
     if moved:
         logger.info("subscription expired", extra={"event": "subscription_expired", "subscription": str(subscription.pk)})
     return bool(moved)

@@ -282,7 +282,7 @@ def _on_subscription_updated(provider: str, obj: dict) -> str:
         _lock_profile(subscription.user_id)
         Subscription.objects.filter(pk=subscription.pk, status__in=LIVE_SUBSCRIPTION_STATUSES).update(**fields)
         if plan is not None and subscription.status == SubscriptionStatus.ACTIVE and subscription.user_id:
-            Profile.objects.filter(user_id=subscription.user_id).update(plan_type=plan.slug)
+            Profile.objects.filter(user_id=subscription.user_id).update(**plan.profile_fields())
     return ""
 
 

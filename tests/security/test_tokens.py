@@ -14,7 +14,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
-from accounts.services import account_delete, auth_tokens_issue
+from accounts.services import auth_tokens_issue
+from aiasmr.lifecycle.services import account_delete
 from tests.factories import UserFactory
 from tests.security.conftest import error_code
 

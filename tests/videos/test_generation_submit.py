@@ -215,7 +215,10 @@ def test_1080p_needs_the_pro_plan(fake_kie, make_auth_client):
     assert response.status_code == 403 and response.json()["error"]["code"] == "PLAN_UPGRADE_REQUIRED"
 
     pro = make_auth_client(UserFactory())
-    pro.user.profile.__class__.objects.filter(user=pro.user).update(plan_type="pro", credits=100)
+    # What billing records on a profile it moves to the pro plan (the plan type and what the plan grants).
+    pro.user.profile.__class__.objects.filter(user=pro.user).update(
+        plan_type="pro", plan_max_quality="1080p", credits=100
+    )
     response = pro.post("/api/generate", {**GOOD_BODY, "quality": "1080p"}, format="json")
     assert response.status_code == 202 and response.json()["data"]["creditsDeducted"] == 25
 

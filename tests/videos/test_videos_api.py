@@ -5,8 +5,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.services import account_delete
 from aiasmr.api.exceptions import Conflict
+from aiasmr.lifecycle.services import account_delete
 from tests.factories import UserFactory
 from tests.videos.conftest import GOOD_BODY, balance, deliver, refunds, run_tasks
 from videos.models import Video

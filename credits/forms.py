@@ -1,19 +1,6 @@
+"""The admin form to grant or deduct credits (accounts' User page, through credits_adjust)."""
+
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
-
-from accounts.models import User
-
-
-class UserAdminCreationForm(BaseUserCreationForm):
-    class Meta:
-        model = User
-        fields = ("email",)
-
-
-class UserAdminChangeForm(UserChangeForm):
-    class Meta:
-        model = User
-        fields = "__all__"
 
 
 class CreditsAdjustForm(forms.Form):

@@ -3,17 +3,17 @@
 import functools
 import uuid
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
+from accounts.models import Profile, User
 from aiasmr.api.exceptions import InvalidToken
 from aiasmr.db import PreparedSelect
 
 
 @functools.cache
 def _user_with_profile_lookup():
-    from accounts.models import Profile, User
-
     user_fields = [f.attname for f in User._meta.concrete_fields]
     profile_fields = [f.attname for f in Profile._meta.concrete_fields]
     lookup = PreparedSelect(
@@ -22,10 +22,8 @@ def _user_with_profile_lookup():
     return lookup, user_fields, profile_fields
 
 
-def user_with_profile(user_id):
+def user_with_profile(user_id: uuid.UUID) -> User | None:
     """The active user and their profile in one query whose SQL is built once (every request runs it)."""
-    from accounts.models import Profile, User
-
     lookup, user_fields, profile_fields = _user_with_profile_lookup()
     rows = lookup.rows([user_id])
     if not rows:
@@ -51,3 +49,13 @@ class BearerAuthentication(JWTAuthentication):
         if validated_token.get("ver", 0) != user.token_version:
             raise InvalidToken("The token was revoked; log in again.")
         return user
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme of BearerAuthentication (registered when this module is imported)."""
+
+    target_class = "accounts.authentication.BearerAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

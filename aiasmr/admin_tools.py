@@ -1,4 +1,4 @@
-"""Small pieces the app admins share: error text, POST-only object views, links."""
+"""Small pieces the app admins share: error text, POST-only object views, links (framework glue: no app)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied

@@ -1,0 +1,39 @@
+"""Writes that span apps: registration with the signup bonus, account deletion with its files."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from accounts.services import user_delete
+from aiasmr.api.exceptions import Conflict
+from aiasmr.api.logging import security_log
+from credits.models import TransactionType
+from credits.services import credits_grant
+from videos.services import user_videos_delete
+
+
+def user_register(*, email: str, password: str) -> User:
+    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password)
+            if settings.SIGNUP_BONUS_CREDITS > 0:
+                credits_grant(
+                    user=user,
+                    amount=settings.SIGNUP_BONUS_CREDITS,
+                    type=TransactionType.BONUS,
+                    description="Signup bonus",
+                    idempotency_key="signup-bonus",
+                )
+    except IntegrityError:
+        raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
+    user.profile.refresh_from_db()  # the bonus was written through a locked copy of the row
+    return user
+
+
+def account_delete(*, user: User) -> None:
+    """Deletes the account and (after commit) its stored files; ledger rows and orders stay, anonymised."""
+    with transaction.atomic():
+        user_videos_delete(user=user)
+        user_delete(user=user)
+    security_log.info("account deleted", extra={"event": "account_deleted", "user": str(user.pk)})
