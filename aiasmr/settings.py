@@ -5,6 +5,7 @@ a database URL and storage settings. `.env.example` documents every variable.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "billing",
     "videos",
 ]
+# Development-only tools (the fake KIE server, `manage.py fake_kie`): never in production, and absent
+# from the production image.
+if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "aiasmr.api.middleware.RequestIdMiddleware",

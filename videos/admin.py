@@ -21,8 +21,9 @@ from aiasmr.backoffice.admin_tools import (
     error_text,
     object_action,
 )
-from credits.models import CreditTransaction, TransactionType
+from credits.models import CreditTransaction
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
+from videos.services import video_refund, video_sync_from_kie
 
 REFUND_PERMISSION = "credits.refund_credits"
 STATUS_COLORS = {
@@ -171,15 +172,9 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return request.user.has_perm(REFUND_PERMISSION)
 
     def get_queryset(self, request):
-        ledger = CreditTransaction.objects.filter(video=OuterRef("pk"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                is_charged=Exists(ledger.filter(type=TransactionType.USAGE)),
-                is_refunded=Exists(ledger.filter(type=TransactionType.REFUND)),
-            )
-        )
+        # Both through the video's one link to its charge (`debit`) and the charge's reversal.
+        refunds = CreditTransaction.objects.filter(reverses_id=OuterRef("debit_id"))
+        return super().get_queryset(request).annotate(is_refunded=Exists(refunds))
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -202,7 +197,7 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     def charge_state(self, obj):
         if getattr(obj, "is_refunded", False):
             return "refunded"
-        if getattr(obj, "is_charged", False):
+        if obj.debit_id is not None:
             return "charged"
         return "not charged"
 
@@ -276,8 +271,6 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _refund(self, request, video) -> str | None:
-        from videos.services import video_refund
-
         entry = video_refund(video=video, staff_user=request.user)
         if entry is None:
             self.message_user(
@@ -289,8 +282,6 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return f"Refunded {entry.amount} credits to {video.user.email} (ledger entry {entry.pk})."
 
     def _resync(self, request, video) -> str:
-        from videos.services import video_sync_from_kie
-
         video_sync_from_kie(video=video)
         video.refresh_from_db()
         return f"Re-synced from KIE: status {video.status}."
