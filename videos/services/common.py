@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from accounts.models import User
 from credits.models import CreditTransaction
 from credits.services import credits_refund
 from videos.models import Video, VideoEvent, VideoStatus
@@ -22,7 +23,9 @@ def video_event_record(
     VideoEvent.objects.create(video_id=video_id, source=source, summary=summary[:255], payload=payload or {})
 
 
-def video_charge_refund(*, video: Video, reason: str, staff_user=None) -> CreditTransaction | None:
+def video_charge_refund(
+    *, video: Video, reason: str, staff_user: User | None = None
+) -> CreditTransaction | None:
     """Gives back the video's charge (`video.debit`) at most once; None when never charged or already refunded."""
     if video.debit_id is None:
         return None

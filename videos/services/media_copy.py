@@ -118,7 +118,7 @@ def _copy_retry(video: Video, exc: Exception) -> None:
         )
         if retry:
             task_enqueue(
-                VIDEO_COPY_TASK,
+                task_path=VIDEO_COPY_TASK,
                 run_after=timezone.now() + retry_backoff(attempt=attempts),
                 video_id=str(video.pk),
             )
@@ -136,13 +136,18 @@ def stored_files_delete(*, paths: list[str], attempt: int = 1) -> None:
             error = exc
     if not failed:
         return
-    extra = {"event": "storage_delete_failed", "paths": failed, "attempt": attempt, "error": repr(error)[:500]}
+    extra = {
+        "event": "storage_delete_failed",
+        "paths": failed,
+        "attempt": attempt,
+        "error": repr(error)[:500],
+    }
     if attempt >= settings.GENERATION_COPY_MAX_ATTEMPTS:
         logger.error("stored files could not be deleted; giving up", extra=extra)
         raise error
     logger.warning("stored files could not be deleted; retrying", extra=extra)
     task_enqueue(
-        STORAGE_FILES_DELETE_TASK,
+        task_path=STORAGE_FILES_DELETE_TASK,
         run_after=timezone.now() + retry_backoff(attempt=attempt),
         paths=failed,
         attempt=attempt + 1,

@@ -28,17 +28,17 @@ STORAGE_FILES_DELETE_TASK = "videos.tasks.storage_files_delete"
 WORKER_LOST_PATH = "videos.tasks.WorkerLost"
 
 
-def task_by_path(task_path: str) -> Task:
+def task_by_path(*, task_path: str) -> Task:
     task = import_string(task_path)
     if not isinstance(task, Task):
         raise TypeError(f"{task_path} is not a task")
     return task
 
 
-def task_enqueue(task_path: str, *, run_after: datetime | None = None, **kwargs: Any) -> None:
-    """Enqueues inside the current transaction when the backend stores tasks in this database (the task
-    commits or rolls back with the data), otherwise once the transaction commits."""
-    task = task_by_path(task_path)
+def task_enqueue(*, task_path: str, run_after: datetime | None = None, **kwargs: Any) -> None:
+    """Enqueues the task with `kwargs`: inside the current transaction when the backend stores tasks in this
+    database (the task commits or rolls back with the data), otherwise once the transaction commits."""
+    task = task_by_path(task_path=task_path)
     if run_after is not None:
         task = task.using(run_after=run_after)
     if isinstance(task.get_backend(), DatabaseBackend):

@@ -79,7 +79,7 @@ def video_mark_generated(
             **urls,
         )
         if moved:
-            task_enqueue(VIDEO_COPY_TASK, video_id=str(video.pk))
+            task_enqueue(task_path=VIDEO_COPY_TASK, video_id=str(video.pk))
         elif confirmed and urls:
             Video.objects.filter(pk=video.pk, status=VideoStatus.STORING).update(**urls)
     return bool(moved)

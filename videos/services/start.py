@@ -87,7 +87,7 @@ def video_generation_start(
                 summary="accepted; credits reserved",
                 payload={"cost": cost},
             )
-            task_enqueue(VIDEO_SUBMIT_TASK, video_id=str(video.pk))
+            task_enqueue(task_path=VIDEO_SUBMIT_TASK, video_id=str(video.pk))
     except IntegrityError:
         if not idempotency_key:
             raise

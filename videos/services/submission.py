@@ -67,7 +67,10 @@ def video_submit(*, video_id: uuid.UUID | str) -> None:
             _submit_retry_later(video, claimed_at=now, code=exc.code, payload=payload)
             return
         video_event_record(
-            video_id=video_id, source=VideoEvent.Source.SUBMIT, summary=f"rejected ({exc.code})", payload=payload
+            video_id=video_id,
+            source=VideoEvent.Source.SUBMIT,
+            summary=f"rejected ({exc.code})",
+            payload=payload,
         )
         video_fail(video=video, error_code=exc.code, message=exc.message)
         return
@@ -106,7 +109,7 @@ def _submit_retry_later(video: Video, *, claimed_at, code: str, payload: dict) -
         )
         if released:
             task_enqueue(
-                VIDEO_SUBMIT_TASK,
+                task_path=VIDEO_SUBMIT_TASK,
                 run_after=timezone.now() + retry_backoff(attempt=video.submit_attempts),
                 video_id=str(video.pk),
             )

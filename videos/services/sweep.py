@@ -49,12 +49,14 @@ def generations_sweep(*, limit: int = 500, report: Report | None = None) -> dict
 
 def _lost_submissions_requeue(*, now: datetime, limit: int) -> int:
     stale = now - timedelta(seconds=settings.GENERATION_STALE_SECONDS)
-    lost = Video.objects.filter(status=VideoStatus.QUEUED, submit_started_at__isnull=True, updated_at__lt=stale)
+    lost = Video.objects.filter(
+        status=VideoStatus.QUEUED, submit_started_at__isnull=True, updated_at__lt=stale
+    )
     requeued = 0
     for video_id in list(lost.values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
             if Video.objects.filter(pk=video_id, submit_started_at__isnull=True).update(updated_at=now):
-                task_enqueue(VIDEO_SUBMIT_TASK, video_id=str(video_id))
+                task_enqueue(task_path=VIDEO_SUBMIT_TASK, video_id=str(video_id))
                 requeued += 1
     return requeued
 
@@ -135,6 +137,6 @@ def _stuck_copies_settle(*, now: datetime, limit: int) -> tuple[int, int]:
             if Video.objects.filter(
                 pk=video.pk, status=VideoStatus.STORING, updated_at=video.updated_at
             ).update(updated_at=now):
-                task_enqueue(VIDEO_COPY_TASK, video_id=str(video.pk))
+                task_enqueue(task_path=VIDEO_COPY_TASK, video_id=str(video.pk))
                 requeued += 1
     return requeued, failed

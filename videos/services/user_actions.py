@@ -48,7 +48,7 @@ def video_delete(*, video: Video) -> None:
     with transaction.atomic():
         Video.objects.filter(pk=video.pk).delete()
         if paths:
-            task_enqueue(STORAGE_FILES_DELETE_TASK, paths=paths)
+            task_enqueue(task_path=STORAGE_FILES_DELETE_TASK, paths=paths)
 
 
 def user_videos_delete(*, user: User) -> None:
@@ -59,7 +59,7 @@ def user_videos_delete(*, user: User) -> None:
     with transaction.atomic():
         Video.objects.filter(user=user).delete()
         if paths:
-            task_enqueue(STORAGE_FILES_DELETE_TASK, paths=paths)
+            task_enqueue(task_path=STORAGE_FILES_DELETE_TASK, paths=paths)
 
 
 def video_refund(*, video: Video, staff_user: User) -> CreditTransaction | None:
