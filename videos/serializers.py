@@ -3,10 +3,12 @@
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from aiasmr.api.pagination import PaginationSerializer
 from videos.input_checks import has_control_chars, public_https_url_error
+from videos.media import media_url
 
 ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
 QUALITIES = ("720p", "1080p")
@@ -171,8 +173,6 @@ class GenerationStatusSerializer(serializers.Serializer):
 
 
 def video_data(video) -> dict:
-    from videos.media import media_url
-
     return {
         "id": str(video.pk),
         "taskId": str(video.pk),
@@ -205,9 +205,6 @@ PROVIDER_PROGRESS = {"": 5, "wait": 10, "queueing": 25, "generating": 40, "succe
 
 
 def video_progress(video) -> int:
-    from django.conf import settings
-    from django.utils import timezone
-
     if video.status == "ready":
         return 100
     if video.status in ("failed", "cancelled"):
