@@ -18,6 +18,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=app:app . .
+# devtools/ (the fake KIE server) is development-only: .dockerignore keeps it out; fail if it slips in.
+RUN test ! -e devtools
 # collectstatic needs settings but no real secrets or services.
 RUN DJANGO_ENV=build python manage.py collectstatic --noinput
 

@@ -5,6 +5,7 @@ a database URL and storage settings. `.env.example` documents every variable.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -77,6 +78,10 @@ INSTALLED_APPS = [
     "videos",
     "aiasmr.lifecycle",  # top layer: registration, deletion and statistics across the apps; the User admin
 ]
+# Development-only tools (the fake KIE server, `manage.py fake_kie`): never in production, and absent
+# from the production image.
+if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "aiasmr.api.middleware.RequestIdMiddleware",

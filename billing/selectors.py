@@ -9,19 +9,6 @@ from aiasmr.api.exceptions import NotFound
 from billing.models import CreditPackage, Order, Plan, Subscription
 from billing.services import LIVE_SUBSCRIPTION_STATUSES
 
-FREE_ENTITLEMENTS = {"plan": "free", "maxQuality": "720p", "commercialUse": False}
-
-
-def plan_entitlements(*, plan_type: str) -> dict:
-    """What a plan allows, read from the plan. Only videos' generation start still calls it: it reads
-    accounts.selectors.plan_entitlements(profile=...) once the videos services split is merged, and this goes."""
-    if not plan_type or plan_type == "free":
-        return dict(FREE_ENTITLEMENTS)
-    plan = Plan.objects.filter(slug=plan_type).only("max_quality", "commercial_use").first()
-    if plan is None:
-        return dict(FREE_ENTITLEMENTS)
-    return {"plan": plan_type, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
-
 
 def plans_list() -> QuerySet[Plan]:
     return Plan.objects.filter(active=True).order_by("sort_order", "price")

@@ -1,6 +1,7 @@
 """Generations in the back office: filters, search, a detail page to inspect a job, refund and re-sync.
 
-Nothing here edits a video directly: the two actions call the same services as the API and the sweep.
+Nothing here edits a video directly: the two actions (admin_actions.py) call the same services as the API
+and the sweep.
 """
 
 import json
@@ -8,24 +9,16 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Exists, OuterRef
-from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from aiasmr.admin_tools import (
-    OwnerColumnsMixin,
-    ReadOnlyMixin,
-    error_text,
-    object_action,
-)
-from aiasmr.api.exceptions import ApiError
-from credits.models import CreditTransaction, TransactionType
+from aiasmr.admin_tools import OwnerColumnsMixin, ReadOnlyMixin
+from credits.models import CreditTransaction
+from videos.admin_actions import VideoActionsMixin
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
-from videos.services import video_refund, video_sync_from_kie
 
-REFUND_PERMISSION = "credits.refund_credits"
 STATUS_COLORS = {
     VideoStatus.READY: "#2e8b57",
     VideoStatus.FAILED: "#c0392b",
@@ -84,7 +77,7 @@ class VideoLedgerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Video)
-class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
+class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "user_email",
@@ -168,19 +161,10 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
         ),
     )
 
-    def has_refund_credits_permission(self, request):
-        return request.user.has_perm(REFUND_PERMISSION)
-
     def get_queryset(self, request):
-        ledger = CreditTransaction.objects.filter(video=OuterRef("pk"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                is_charged=Exists(ledger.filter(type=TransactionType.USAGE)),
-                is_refunded=Exists(ledger.filter(type=TransactionType.REFUND)),
-            )
-        )
+        # Both through the video's one link to its charge (`debit`) and the charge's reversal.
+        refunds = CreditTransaction.objects.filter(reverses_id=OuterRef("debit_id"))
+        return super().get_queryset(request).annotate(is_refunded=Exists(refunds))
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -203,7 +187,7 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     def charge_state(self, obj):
         if getattr(obj, "is_refunded", False):
             return "refunded"
-        if getattr(obj, "is_charged", False):
+        if obj.debit_id is not None:
             return "charged"
         return "not charged"
 
@@ -249,91 +233,3 @@ class VideoAdmin(OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
                 "", "<li>{} &mdash; {}</li>", ((f"{at:%Y-%m-%d %H:%M:%S}", text) for at, text in steps)
             ),
         )
-
-    # --- actions: refund credits, re-sync from KIE -------------------------------------------------
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/refund/",
-                self.admin_site.admin_view(self.refund_view),
-                name="videos_video_refund",
-            ),
-            path(
-                "<path:object_id>/resync/",
-                self.admin_site.admin_view(self.resync_view),
-                name="videos_video_resync",
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_refund": self.has_refund_credits_permission(request),
-            "refund_url": reverse("admin:videos_video_refund", args=[object_id]),
-            "resync_url": reverse("admin:videos_video_resync", args=[object_id]),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _refund(self, request, video) -> str | None:
-        entry = video_refund(video=video, staff_user=request.user)
-        if entry is None:
-            self.message_user(
-                request,
-                f"Nothing refunded for {video.pk}: already refunded or never charged.",
-                messages.WARNING,
-            )
-            return None
-        return f"Refunded {entry.amount} credits to {video.user.email} (ledger entry {entry.pk})."
-
-    def _resync(self, request, video) -> str:
-        video_sync_from_kie(video=video)
-        video.refresh_from_db()
-        return f"Re-synced from KIE: status {video.status}."
-
-    def refund_view(self, request, object_id):
-        return object_action(
-            self,
-            request,
-            object_id,
-            permission=REFUND_PERMISSION,
-            run=lambda video: self._refund(request, video),
-        )
-
-    def resync_view(self, request, object_id):
-        return object_action(
-            self,
-            request,
-            object_id,
-            permission="videos.view_video",
-            run=lambda video: self._resync(request, video),
-        )
-
-    def _each(self, request, queryset, run):
-        done = refused = 0
-        for video in queryset.select_related("user"):
-            try:
-                message = run(request, video)
-            except ApiError as exc:
-                refused += 1
-                self.message_user(request, f"{video.pk}: {error_text(exc)}", messages.ERROR)
-                continue
-            if message:
-                done += 1
-                self.log_change(request, video, message)
-            else:
-                refused += 1
-        return done, refused
-
-    @admin.action(description="Refund credits of the selected generations", permissions=["refund_credits"])
-    def refund_credits(self, request, queryset):
-        done, refused = self._each(request, queryset, self._refund)
-        if done:
-            self.message_user(request, f"Refunded {done} generation(s).", messages.SUCCESS)
-
-    @admin.action(description="Re-sync the selected generations from KIE", permissions=["view"])
-    def resync_from_kie(self, request, queryset):
-        done, _ = self._each(request, queryset, self._resync)
-        if done:
-            self.message_user(request, f"Re-synced {done} generation(s) from KIE.", messages.SUCCESS)

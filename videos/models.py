@@ -50,7 +50,8 @@ class Video(models.Model):
     image_url = models.URLField(max_length=1000, blank=True)
     watermark = models.CharField(max_length=100, blank=True)
     credit_cost = models.PositiveIntegerField()
-    # The usage charge this video came from (also findable as CreditTransaction(video=..., type="usage")).
+    # The usage charge this video came from, set when the video is created: the one link from a video to
+    # its charge (and, through the charge's `reversal`, to its refund).
     debit = models.OneToOneField(
         "credits.CreditTransaction",
         on_delete=models.SET_NULL,

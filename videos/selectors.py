@@ -9,8 +9,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
+from accounts.models import User
 from aiasmr.api.exceptions import NotFound
-from aiasmr.db import PreparedSelect
+from aiasmr.db import BoundSelect, PreparedSelect
+from credits.models import CreditTransaction
 from videos.kie.client import kie_client
 from videos.models import MOBILE_STATUS, Video, VideoStatus
 
@@ -30,13 +32,13 @@ def _videos_select() -> tuple[PreparedSelect, list[str]]:
     return select, fields
 
 
-def videos_for_user(*, user):
+def videos_for_user(*, user: User) -> BoundSelect:
     """The user's videos, newest first, as Video objects; count and slice it like a queryset."""
     select, fields = _videos_select()
     return select.bind(user.pk, build=lambda row: Video.from_db("default", fields, [row[name] for name in fields]))
 
 
-def video_get_for_user(*, user, video_id) -> Video:
+def video_get_for_user(*, user: User, video_id: uuid.UUID | str) -> Video:
     """Another user's video is 404, as an unknown one."""
     video = Video.objects.filter(user=user, pk=video_id).first()
     if video is None:
@@ -44,7 +46,7 @@ def video_get_for_user(*, user, video_id) -> Video:
     return video
 
 
-def video_get_by_task(*, user, task_id: str) -> Video:
+def video_get_by_task(*, user: User, task_id: str) -> Video:
     """The job by its video id (the taskId /generate answers) or by KIE's task id."""
     rows = Video.objects.filter(user=user)
     video = None
@@ -57,7 +59,14 @@ def video_get_by_task(*, user, task_id: str) -> Video:
     return video
 
 
-def video_stats(*, user) -> dict:
+def video_refund_entry(*, video: Video) -> CreditTransaction | None:
+    """The ledger row that gave the video's charge back, if any: found through its one link, `video.debit`."""
+    if video.debit_id is None:
+        return None
+    return CreditTransaction.objects.filter(reverses_id=video.debit_id).first()
+
+
+def video_stats(*, user: User) -> dict:
     counts = Video.objects.filter(user=user).aggregate(
         total=Count("id"),
         favorites=Count("id", filter=Q(is_favorite=True)),

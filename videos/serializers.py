@@ -1,85 +1,18 @@
 """Input validation for generation and the shapes of videos and job status in the API."""
 
-import ipaddress
 import re
-import socket
-import unicodedata
-from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from aiasmr.api.pagination import PaginationSerializer
+from videos.input_checks import has_control_chars, public_https_url_error
 from videos.media import media_url
 
 ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
 QUALITIES = ("720p", "1080p")
 TRIGGER_RE = re.compile(r"^[a-z][a-z-]{0,19}$")
-BLOCKED_HOST_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
-HOST_RE = re.compile(r"^[a-z0-9._-]+$")
-NUMERIC_LABEL_RE = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
-NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
-
-
-def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
-    for char in value:
-        if allow_newlines and char in "\n\t":
-            continue
-        if unicodedata.category(char) in ("Cc", "Cf"):
-            return True
-    return False
-
-
-def _public_address(address) -> bool:
-    """Global and unicast, including the IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64)."""
-    if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
-        if address in NAT64_PREFIX:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not _public_address(embedded):
-            return False
-    return address.is_global and not address.is_multicast
-
-
-def public_https_url_error(value: str) -> str:
-    """Why an image URL is refused ('' when acceptable): https only, no private or loopback hosts."""
-    if _has_control_chars(value, allow_newlines=False) or any(char.isspace() for char in value):
-        return "Must not contain spaces or control characters."
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return "Not a valid URL."
-    if parts.scheme != "https" or not parts.hostname:
-        return "Must be an https URL."
-    if parts.username or parts.password:
-        return "Must not carry credentials."
-    if port not in (None, 443):
-        return "Must use the standard https port."
-    host = parts.hostname.rstrip(".").lower()
-    if ":" in host:  # an IPv6 literal
-        try:
-            return "" if _public_address(ipaddress.IPv6Address(host)) else "Must point at a public address."
-        except ValueError:
-            return "Not a valid address."
-    try:
-        host = host.encode("idna").decode("ascii")  # full-width digits and the like, mapped as resolvers do
-    except UnicodeError:
-        return "Not a valid host name."
-    if not HOST_RE.match(host):
-        return "Not a valid host name."
-    if host == "localhost" or host.endswith(BLOCKED_HOST_SUFFIXES):
-        return "Must point at a public host."
-    if NUMERIC_LABEL_RE.match(host.rpartition(".")[2]):
-        # An IPv4 address in any spelling resolvers accept: 127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433.
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return "Not a valid address."
-        return "" if _public_address(address) else "Must point at a public address."
-    if "." not in host:
-        return "Must point at a public host."
-    return ""
 
 
 class GenerateSerializer(serializers.Serializer):
@@ -101,7 +34,7 @@ class GenerateSerializer(serializers.Serializer):
     )
 
     def validate_prompt(self, value):
-        if _has_control_chars(value, allow_newlines=True):
+        if has_control_chars(value, allow_newlines=True):
             raise serializers.ValidationError("Control characters are not allowed.")
         return value
 
@@ -131,7 +64,7 @@ class GenerateSerializer(serializers.Serializer):
         return value
 
     def validate_waterMark(self, value):  # noqa: N802
-        if _has_control_chars(value, allow_newlines=False) or "<" in value or ">" in value:
+        if has_control_chars(value, allow_newlines=False) or "<" in value or ">" in value:
             raise serializers.ValidationError("Plain text only.")
         return value.strip()
 
@@ -272,9 +205,6 @@ PROVIDER_PROGRESS = {"": 5, "wait": 10, "queueing": 25, "generating": 40, "succe
 
 
 def video_progress(video) -> int:
-    from django.conf import settings
-    from django.utils import timezone
-
     if video.status == "ready":
         return 100
     if video.status in ("failed", "cancelled"):

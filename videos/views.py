@@ -15,7 +15,6 @@ from aiasmr.api.pagination import page_parameters, page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
-from credits.models import CreditTransaction, TransactionType
 from videos import selectors, services
 from videos.kie.signing import webhook_signature_valid
 from videos.serializers import (
@@ -100,7 +99,7 @@ class GenerationViewSet(viewsets.ViewSet):
         video = services.video_refresh_if_stale(video=video)
         refund = None
         if video.status in ("failed", "cancelled"):
-            refund = CreditTransaction.objects.filter(video=video, type=TransactionType.REFUND).first()
+            refund = selectors.video_refund_entry(video=video)
         return Response(envelope(generation_status_data(video, refund=refund)))
 
     @extend_schema(
@@ -115,7 +114,7 @@ class GenerationViewSet(viewsets.ViewSet):
     def cancel(self, request, task_id: str):
         video = selectors.video_get_by_task(user=request.user, task_id=task_id)
         video = services.video_cancel(video=video)
-        refund = CreditTransaction.objects.filter(video=video, type=TransactionType.REFUND).first()
+        refund = selectors.video_refund_entry(video=video)
         return Response(envelope(generation_status_data(video, refund=refund), "Generation cancelled."))
 
 
@@ -160,7 +159,7 @@ class KieCallbackViewSet(viewsets.ViewSet):
         secret = request.query_params.get("secret", "")
         if not hmac.compare_digest(secret.encode(), settings.KIE_CALLBACK_SECRET.encode()):
             raise InvalidCallbackAuth()
-        callback = services.parse_callback(request.data)
+        callback = services.parse_callback(body=request.data)
         key = settings.KIE_WEBHOOK_HMAC_KEY
         if key and not webhook_signature_valid(
             key=key,

@@ -9,7 +9,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from accounts.models import Profile
 from credits.models import CreditTransaction
-from videos.kie.fake_server import FakeKie
+from devtools.fake_kie import FakeKie
 
 GOOD_BODY = {"prompt": "soap being cut slowly on a wooden board", "triggers": ["soap"]}
 

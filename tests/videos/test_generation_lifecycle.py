@@ -10,7 +10,7 @@ from credits.models import CreditTransaction
 from tests.videos.conftest import GOOD_BODY, balance, deliver, refunds, run_tasks, stored_bytes
 from videos.models import Video, VideoEvent
 
-MEDIA = Path(__file__).resolve().parents[2] / "videos" / "kie" / "fake_media"
+MEDIA = Path(__file__).resolve().parents[2] / "devtools" / "fake_kie" / "media"
 
 
 def _status(client, task_id):

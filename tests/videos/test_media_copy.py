@@ -11,7 +11,7 @@ from tests.videos.conftest import GOOD_BODY, deliver, refunds, run_tasks, stored
 from videos.models import Video
 from videos.tasks import video_copy_task
 
-MEDIA = Path(__file__).resolve().parents[2] / "videos" / "kie" / "fake_media"
+MEDIA = Path(__file__).resolve().parents[2] / "devtools" / "fake_kie" / "media"
 
 
 def _storing(client, fake_kie, **knobs) -> Video:

@@ -1,1 +1,1 @@
-"""KIE (kie.ai) integration: the API client, callback signing, and a fake server speaking the protocol."""
+"""KIE (kie.ai) integration: the API client and callback signing (the fake server is in devtools/)."""

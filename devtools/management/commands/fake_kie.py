@@ -1,10 +1,10 @@
-"""Runs the fake KIE server (videos/kie/fake_server.py) in the foreground."""
+"""Runs the fake KIE server (devtools/fake_kie/) in the foreground."""
 
 import json
 
 from django.core.management.base import BaseCommand
 
-from videos.kie.fake_server import DEFAULTS, FakeKie
+from devtools.fake_kie import DEFAULTS, FakeKie
 
 
 class Command(BaseCommand):
