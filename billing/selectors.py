@@ -1,6 +1,12 @@
 """Reads for billing: plan entitlements (used by the profile and by generation)."""
 
-from billing.models import Plan
+import uuid
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from aiasmr.api.exceptions import NotFound
+from billing.models import LIVE_SUBSCRIPTION_STATUSES, CreditPackage, Order, Plan, Subscription
 
 FREE_ENTITLEMENTS = {"plan": "free", "maxQuality": "720p", "commercialUse": False}
 
@@ -15,29 +21,21 @@ def plan_entitlements(*, plan_type: str) -> dict:
     return {"plan": plan_type, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
 
 
-def plans_list():
+def plans_list() -> QuerySet[Plan]:
     return Plan.objects.filter(active=True).order_by("sort_order", "price")
 
 
-def packages_list():
-    from billing.models import CreditPackage
-
+def packages_list() -> QuerySet[CreditPackage]:
     return CreditPackage.objects.filter(active=True).order_by("sort_order", "credits")
 
 
-def subscription_current(*, user):
+def subscription_current(*, user: User) -> Subscription | None:
     """The user's live subscription, else the most recent one (None when they never had one)."""
-    from billing.models import Subscription
-    from billing.services import LIVE_SUBSCRIPTION_STATUSES
-
     subscriptions = Subscription.objects.select_related("plan").filter(user=user)
     return subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).first() or subscriptions.first()
 
 
-def order_get(*, user, order_id):
-    from aiasmr.api.exceptions import NotFound
-    from billing.models import Order
-
+def order_get(*, user: User, order_id: uuid.UUID | str) -> Order:
     order = Order.objects.select_related("package", "plan").filter(pk=order_id, user=user).first()
     if order is None:
         raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")

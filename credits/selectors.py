@@ -8,14 +8,14 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import Profile
-from aiasmr.db import PreparedSelect
+from accounts.models import Profile, User
+from aiasmr.db import BoundSelect, PreparedSelect
 from credits.models import CreditTransaction, TransactionType
 
 CHARGED_AND_REFUNDABLE = ("failed", "cancelled")
 
 
-def credits_balance_get(*, user) -> Profile:
+def credits_balance_get(*, user: User) -> Profile:
     """The balance as loaded with the authenticated user (no extra query)."""
     return user.profile
 
@@ -33,12 +33,12 @@ def _history_select() -> PreparedSelect:
     )
 
 
-def credits_history(*, user):
+def credits_history(*, user: User) -> BoundSelect:
     """The user's ledger entries as rows (dicts of HISTORY_FIELDS), newest first; count and slice it."""
     return _history_select().bind(user.pk)
 
 
-def credits_usage(*, user, days: int) -> dict:
+def credits_usage(*, user: User, days: int) -> dict:
     """Spend per day and per quality over the last `days` days (refunds given back net them out)."""
     since = timezone.now() - timedelta(days=days)
     spend = CreditTransaction.objects.filter(

@@ -7,6 +7,7 @@ It never touches the database: billing.services turns what it returns into order
 from django.conf import settings
 
 from aiasmr.api.exceptions import NotFound, ServiceUnavailable
+from billing.currencies import to_minor_units
 from billing.providers.base import (
     PaymentProvider,
     PaymentProviderError,
@@ -14,7 +15,6 @@ from billing.providers.base import (
     SubscriptionSession,
     WebhookSignatureError,
     signature_header,
-    to_minor_units,
 )
 
 PROVIDER_NAMES = ("stripe", "sandbox")

@@ -10,13 +10,13 @@ import logging
 import stripe
 from django.conf import settings
 
+from billing.currencies import to_minor_units
 from billing.providers.base import (
     PaymentProviderError,
     PaymentSession,
     SubscriptionSession,
     WebhookSignatureError,
     event_parse,
-    to_minor_units,
 )
 
 logger = logging.getLogger("aiasmr.billing.stripe")
