@@ -6,7 +6,7 @@ provider event; each event is stored once by its id; credits for an order are gr
 them back. Provider calls never run inside a transaction or while a row is locked; money paths lock
 the profile first (credits.services.profile_lock).
 
-Modules import one way: common <- periods <- orders <- webhooks <- refunds, subscriptions.
+Modules import one way: common, periods <- orders <- webhooks <- refunds, subscriptions.
 """
 
 from billing.models import LIVE_SUBSCRIPTION_STATUSES, PAID_SUBSCRIPTION_STATUSES

@@ -16,9 +16,7 @@ STALE_INCOMPLETE_AFTER = timedelta(days=1)
 
 
 class InvalidSignature(ApiError):
-    status_code = 400
-    code = "INVALID_SIGNATURE"
-    default_message = "The webhook signature is missing, invalid or expired."
+    code = "INVALID_SIGNATURE"  # 400, its message from the registry
 
 
 def payment_provider_error(exc: Exception) -> ProviderError:
