@@ -16,6 +16,8 @@ from billing.providers.base import (
     WebhookSignatureError,
     signature_header,
 )
+from billing.providers.sandbox import SandboxProvider
+from billing.providers.stripe import StripeProvider
 
 PROVIDER_NAMES = ("stripe", "sandbox")
 
@@ -26,14 +28,10 @@ def get_provider(name: str | None = None) -> PaymentProvider:
     if name == "sandbox":
         if not settings.SANDBOX_PAYMENTS_ENABLED:
             raise NotFound("The sandbox payment provider is not available here.", code="PROVIDER_NOT_FOUND")
-        from billing.providers.sandbox import SandboxProvider
-
         return SandboxProvider(secret=settings.SANDBOX_WEBHOOK_SECRET)
     if name == "stripe":
         if not settings.STRIPE_SECRET_KEY:
             raise ServiceUnavailable("Payments are not configured.", code="PAYMENTS_NOT_CONFIGURED")
-        from billing.providers.stripe import StripeProvider
-
         return StripeProvider(
             secret_key=settings.STRIPE_SECRET_KEY,
             publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
