@@ -118,3 +118,16 @@ def test_an_invoice_paid_in_a_zero_decimal_currency_records_its_whole_amount(api
     assert post_stripe(api_client, event("invoice.paid", invoice)).json()["data"]["outcome"] == "processed"
     order = Order.objects.get(subscription=subscription)
     assert (order.amount, order.currency, order.status) == (expected, currency, OrderStatus.COMPLETED)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("stripe_mode")
+@responses.activate
+def test_a_fractional_isk_price_fails_the_order_without_calling_stripe(auth_client):
+    CreditPackage.objects.filter(slug="standard").update(currency="ISK", price=Decimal("2490.50"))
+    response = auth_client.post(
+        "/api/credits/purchase", {"package": "standard", "paymentMethod": "card", "amount": 250}, format="json"
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (502, "PAYMENT_PROVIDER_ERROR")
+    assert Order.objects.get().status == OrderStatus.FAILED
+    assert len(responses.calls) == 0
