@@ -3,6 +3,8 @@
 Registration (with the signup bonus) and account deletion (with the videos and their files) span apps:
 aiasmr.lifecycle.services."""
 
+import uuid
+
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import F
@@ -92,10 +94,19 @@ def _revoke_all_refresh_tokens(*, user: User) -> None:
     )
 
 
+def profile_lock(*, user_id: uuid.UUID | None) -> Profile | None:
+    """Locks the user's profile row until the transaction ends: the first lock of every path that writes
+    the profile (credits, billing, profile edits), so that they all lock in one order. None without a user
+    (or a profile)."""
+    if user_id is None:
+        return None
+    return Profile.objects.select_for_update().filter(user_id=user_id).first()
+
+
 def _profile_fields_update(*, user: User, changes: dict) -> Profile:
     fields = {name: value for name, value in changes.items() if value is not None}
     with transaction.atomic():
-        profile = Profile.objects.select_for_update().get(user=user)
+        profile = profile_lock(user_id=user.pk)
         for name, value in fields.items():
             setattr(profile, name, value)
         profile.save(update_fields=[*fields, "updated_at"])

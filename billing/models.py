@@ -121,6 +121,12 @@ class SubscriptionStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# A live subscription (at most one per user, the constraint below) still runs or awaits its first payment;
+# a paid one has had a period paid for. The one definition every billing module and selector uses.
+LIVE_SUBSCRIPTION_STATUSES = (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+PAID_SUBSCRIPTION_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+
+
 class Subscription(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -146,7 +152,7 @@ class Subscription(models.Model):
             # One live subscription per user at a time.
             models.UniqueConstraint(
                 fields=["user"],
-                condition=models.Q(status__in=["incomplete", "active", "past_due"]),
+                condition=models.Q(status__in=list(LIVE_SUBSCRIPTION_STATUSES)),  # the migrations hold a list
                 name="subscription_one_live_per_user",
             ),
         ]

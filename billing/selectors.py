@@ -6,8 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from aiasmr.api.exceptions import NotFound
-from billing.models import CreditPackage, Order, Plan, Subscription
-from billing.services import LIVE_SUBSCRIPTION_STATUSES
+from billing.models import LIVE_SUBSCRIPTION_STATUSES, CreditPackage, Order, Plan, Subscription
 
 
 def plans_list() -> QuerySet[Plan]:
@@ -24,7 +23,7 @@ def subscription_current(*, user: User) -> Subscription | None:
     return subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).first() or subscriptions.first()
 
 
-def order_get(*, user: User, order_id: uuid.UUID) -> Order:
+def order_get(*, user: User, order_id: uuid.UUID | str) -> Order:
     order = Order.objects.select_related("package", "plan").filter(pk=order_id, user=user).first()
     if order is None:
         raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")

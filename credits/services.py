@@ -4,10 +4,11 @@ Every function owns its transaction (nested inside a caller's when there is one)
 row first, and makes no network call.
 """
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 
-from accounts.models import Profile
+from accounts.models import Profile, User
+from accounts.services import profile_lock
 from aiasmr.api.exceptions import InsufficientCredits, ValidationFailed
 from aiasmr.api.logging import business_log
 from credits.models import CreditTransaction, TransactionType
@@ -15,11 +16,14 @@ from credits.models import CreditTransaction, TransactionType
 GRANT_TYPES = {TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.SUBSCRIPTION}
 
 
-def _locked_profile(user) -> Profile:
-    return Profile.objects.select_for_update().get(user_id=user.pk)
+def _locked_profile(user_id: int) -> Profile:
+    profile = profile_lock(user_id=user_id)
+    if profile is None:
+        raise Profile.DoesNotExist(f"User {user_id} has no profile.")
+    return profile
 
 
-def _existing(user, idempotency_key: str | None) -> CreditTransaction | None:
+def _existing(user: User, idempotency_key: str | None) -> CreditTransaction | None:
     if not idempotency_key:
         return None
     return CreditTransaction.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
@@ -50,7 +54,7 @@ def _take_sql(connection) -> str:
 _TAKE_SQL: dict[str, str] = {}  # per database alias, built on first use
 
 
-def _take(user, *, amount: int, videos_created: int) -> int | None:
+def _take(user: User, *, amount: int, videos_created: int) -> int | None:
     """Debits `amount` only if the balance covers it, in one statement; the new balance, or None when short.
 
     The UPDATE locks the row like SELECT ... FOR UPDATE would, and PostgreSQL re-checks `credits >= amount`
@@ -83,12 +87,12 @@ def _record(*, user_id, amount: int, balance_after: int, **fields) -> CreditTran
 
 def credits_grant(
     *,
-    user,
+    user: User,
     amount: int,
     type: str,  # noqa: A002 - the ledger's own column name
     description: str,
-    order=None,
-    subscription=None,
+    order: models.Model | None = None,
+    subscription: models.Model | None = None,
     idempotency_key: str | None = None,
 ) -> CreditTransaction:
     """Adds credits (signup bonus, purchase, subscription period). Idempotent by key."""
@@ -97,7 +101,7 @@ def credits_grant(
     if type not in GRANT_TYPES:
         raise ValidationFailed(f"{type} is not a grant type.")
     with transaction.atomic():
-        profile = _locked_profile(user)
+        profile = _locked_profile(user.pk)
         existing = _existing(user, idempotency_key)
         if existing is not None:
             return existing
@@ -114,10 +118,10 @@ def credits_grant(
 
 def credits_spend(
     *,
-    user,
+    user: User,
     amount: int,
     description: str,
-    video=None,
+    video: models.Model | None = None,
     idempotency_key: str | None = None,
     counts_video: bool = False,
 ) -> CreditTransaction:
@@ -133,7 +137,7 @@ def credits_spend(
         raise ValidationFailed("A charge must be positive.")
     with transaction.atomic(savepoint=False):
         if idempotency_key:
-            _locked_profile(user)  # so that the check below and the debit cannot interleave with a twin
+            _locked_profile(user.pk)  # so that the check below and the debit cannot interleave with a twin
             existing = _existing(user, idempotency_key)
             if existing is not None:
                 return existing
@@ -152,14 +156,16 @@ def credits_spend(
     raise InsufficientCredits(required=amount, available=available or 0)
 
 
-def credits_refund(*, debit: CreditTransaction, description: str, staff_user=None) -> CreditTransaction | None:
+def credits_refund(
+    *, debit: CreditTransaction, description: str, staff_user: User | None = None
+) -> CreditTransaction | None:
     """Gives back exactly what `debit` took, at most once. Returns None when it was already refunded."""
     if debit.type != TransactionType.USAGE or debit.amount >= 0:
         raise ValidationFailed("Only a usage charge can be refunded.")
     if debit.user_id is None:
         return None  # the account is gone; nothing to give back to
     with transaction.atomic():
-        profile = Profile.objects.select_for_update().get(user_id=debit.user_id)
+        profile = _locked_profile(debit.user_id)
         if CreditTransaction.objects.filter(reverses_id=debit.pk).exists():
             return None
         try:
@@ -180,7 +186,7 @@ def credits_refund(*, debit: CreditTransaction, description: str, staff_user=Non
             return None
 
 
-def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTransaction:
+def credits_adjust(*, user: User, amount: int, reason: str, staff_user: User | None) -> CreditTransaction:
     """A staff correction with a required reason; a deduction never takes the balance below zero."""
     reason = (reason or "").strip()
     if not reason:
@@ -188,7 +194,7 @@ def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTrans
     if amount == 0:
         raise ValidationFailed("The amount cannot be zero.", details=[{"field": "amount", "message": "Non-zero."}])
     with transaction.atomic():
-        profile = _locked_profile(user)
+        profile = _locked_profile(user.pk)
         if profile.credits + amount < 0:
             raise InsufficientCredits(required=-amount, available=profile.credits)
         return _write(
@@ -196,12 +202,14 @@ def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTrans
         )
 
 
-def credits_clawback(*, user, amount: int, description: str, order=None) -> CreditTransaction | None:
+def credits_clawback(
+    *, user: User, amount: int, description: str, order: models.Model | None = None
+) -> CreditTransaction | None:
     """Takes back credits of a refunded payment, down to zero at most. None when nothing is left to take."""
     if amount <= 0:
         raise ValidationFailed("A clawback must be positive.")
     with transaction.atomic():
-        profile = _locked_profile(user)
+        profile = _locked_profile(user.pk)
         taken = min(amount, profile.credits)
         if taken == 0:
             return None

@@ -17,13 +17,7 @@ from django.utils.html import format_html, format_html_join
 from aiasmr.admin_tools import OwnerColumnsMixin, ReadOnlyMixin
 from credits.models import CreditTransaction
 from videos.admin_actions import VideoActionsMixin
-from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
-
-STATUS_COLORS = {
-    VideoStatus.READY: "#2e8b57",
-    VideoStatus.FAILED: "#c0392b",
-    VideoStatus.CANCELLED: "#7f7f7f",
-}
+from videos.models import OPEN_STATUSES, STATUS_COLORS, Video, VideoEvent
 
 
 def _pretty_json(value) -> str:
@@ -178,7 +172,7 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        color = STATUS_COLORS.get(obj.status, "#3f73b0")
+        color = STATUS_COLORS[obj.status]
         return format_html(
             '<span class="bo-badge" style="background: {}">{}</span>', color, obj.get_status_display()
         )

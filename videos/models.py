@@ -17,6 +17,17 @@ class VideoStatus(models.TextChoices):
 OPEN_STATUSES = (VideoStatus.QUEUED, VideoStatus.SUBMITTED, VideoStatus.PROCESSING, VideoStatus.STORING)
 FINAL_STATUSES = (VideoStatus.READY, VideoStatus.FAILED, VideoStatus.CANCELLED)
 
+# One colour per status for the back office (list badges and dashboard charts): blues darken as a job advances.
+STATUS_COLORS = {
+    VideoStatus.QUEUED: "#9db4d0",
+    VideoStatus.SUBMITTED: "#6f95c2",
+    VideoStatus.PROCESSING: "#3f73b0",
+    VideoStatus.STORING: "#26558f",
+    VideoStatus.READY: "#2e8b57",
+    VideoStatus.FAILED: "#c0392b",
+    VideoStatus.CANCELLED: "#8e8e8e",
+}
+
 # The mobile app's view of the lifecycle.
 MOBILE_STATUS = {
     VideoStatus.QUEUED: "pending",

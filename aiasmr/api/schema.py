@@ -1,10 +1,15 @@
 """OpenAPI: every response documented inside the envelope, every error with its codes."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+import re
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import is_list_serializer
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from aiasmr.api.exceptions import ErrorCode, error_body, error_code
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*\b")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -18,16 +23,62 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
+class ErrorResponse(OpenApiResponse):
+    """An error answer documented with the registered codes it may carry."""
+
+    def __init__(self, *, codes: tuple[ErrorCode, ...], description: str):
+        self.codes = codes
+        examples = [
+            OpenApiExample(entry.code, value=error_body(entry.code, entry.message), response_only=True)
+            for entry in codes
+        ]
+        super().__init__(response=ErrorEnvelopeSerializer, description=description, examples=examples)
+
+
+def documented_codes(description: str) -> tuple[str, ...]:
+    """The codes a description names: comma-separated UPPER_SNAKE codes, each optionally followed by a
+    note in parentheses ("VALIDATION_ERROR (details: [...]), INVALID_JSON")."""
+    depth, part, parts = 0, "", []
+    for char in description:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(part)
+            part = ""
+        else:
+            part += char
+    parts.append(part)
+    codes = []
+    for text in parts:
+        match = _CODE.match(text.strip())
+        if match is None:
+            raise ValueError(f"error_response({description!r}): {text.strip()!r} does not start with an error code")
+        codes.append(match.group(0))
+    return tuple(codes)
+
+
 def error_response(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorEnvelopeSerializer, description=description)
+    """The documented error answer for the codes `description` names (each must be in ERROR_CODES): the
+    envelope, with one example per code carrying the registry's default message."""
+    codes = tuple(error_code(code) for code in documented_codes(description))
+    return ErrorResponse(codes=codes, description=description)
 
 
-COMMON_ERRORS = {
-    400: "VALIDATION_ERROR (details: [{field, message}]), INVALID_JSON",
-    401: "NOT_AUTHENTICATED, INVALID_TOKEN",
-    429: "RATE_LIMITED (Retry-After header)",
-    500: "INTERNAL_ERROR (details.requestId)",
-}
+def common_errors() -> dict[int, str]:
+    """The errors every operation may answer, by status, from the registry (with the notes clients need)."""
+    notes = {
+        "VALIDATION_ERROR": "details: [{field, message}]",
+        "RATE_LIMITED": "Retry-After header",
+        "INTERNAL_ERROR": "details.requestId",
+    }
+    by_status: dict[int, list[str]] = {}
+    for code in ("VALIDATION_ERROR", "INVALID_JSON", "NOT_AUTHENTICATED", "INVALID_TOKEN", "RATE_LIMITED",
+                 "INTERNAL_ERROR"):
+        note = f" ({notes[code]})" if code in notes else ""
+        by_status.setdefault(error_code(code).status, []).append(code + note)
+    return {status: ", ".join(codes) for status, codes in by_status.items()}
+
+
+COMMON_ERRORS = common_errors()
 
 
 class EnvelopeAutoSchema(AutoSchema):
@@ -49,6 +100,11 @@ class EnvelopeAutoSchema(AutoSchema):
         return bodies
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        if isinstance(serializer, ErrorResponse):
+            wrong = [entry.code for entry in serializer.codes if int(status_code) not in entry.statuses]
+            if wrong:
+                raise ValueError(f"{self.method} {self.path}: {', '.join(wrong)} documented under {status_code}, "
+                                 "not the status registered in ERROR_CODES")
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         if str(status_code).startswith("2") and serializer is not None and not _is_error(serializer):
             for media in response.get("content", {}).values():
@@ -72,12 +128,4 @@ def _is_error(serializer) -> bool:
     return target is ErrorEnvelopeSerializer or isinstance(target, ErrorEnvelopeSerializer)
 
 
-class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "aiasmr.api.authentication.BearerAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-
-
-__all__ = ["EnvelopeAutoSchema", "ErrorEnvelopeSerializer", "error_response", "inline_serializer"]
+__all__ = ["EnvelopeAutoSchema", "ErrorEnvelopeSerializer", "ErrorResponse", "error_response", "inline_serializer"]

@@ -4,16 +4,7 @@ from django.template.response import TemplateResponse
 
 from aiasmr.backoffice.charts import Series, bar_chart
 from aiasmr.backoffice.selectors import dashboard_data
-
-STATUS_COLORS = {
-    "queued": "#9db4d0",
-    "submitted": "#6f95c2",
-    "processing": "#3f73b0",
-    "storing": "#26558f",
-    "ready": "#2e8b57",
-    "failed": "#c0392b",
-    "cancelled": "#8e8e8e",
-}
+from videos.models import STATUS_COLORS
 
 
 def dashboard(request, *, site):

@@ -7,6 +7,7 @@ It never touches the database: billing.services turns what it returns into order
 from django.conf import settings
 
 from aiasmr.api.exceptions import NotFound, ServiceUnavailable
+from billing.currencies import to_minor_units
 from billing.providers.base import (
     PaymentProvider,
     PaymentProviderError,
@@ -14,8 +15,9 @@ from billing.providers.base import (
     SubscriptionSession,
     WebhookSignatureError,
     signature_header,
-    to_minor_units,
 )
+from billing.providers.sandbox import SandboxProvider
+from billing.providers.stripe import StripeProvider
 
 PROVIDER_NAMES = ("stripe", "sandbox")
 
@@ -26,14 +28,10 @@ def get_provider(name: str | None = None) -> PaymentProvider:
     if name == "sandbox":
         if not settings.SANDBOX_PAYMENTS_ENABLED:
             raise NotFound("The sandbox payment provider is not available here.", code="PROVIDER_NOT_FOUND")
-        from billing.providers.sandbox import SandboxProvider
-
         return SandboxProvider(secret=settings.SANDBOX_WEBHOOK_SECRET)
     if name == "stripe":
         if not settings.STRIPE_SECRET_KEY:
             raise ServiceUnavailable("Payments are not configured.", code="PAYMENTS_NOT_CONFIGURED")
-        from billing.providers.stripe import StripeProvider
-
         return StripeProvider(
             secret_key=settings.STRIPE_SECRET_KEY,
             publishable_key=settings.STRIPE_PUBLISHABLE_KEY,

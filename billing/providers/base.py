@@ -5,11 +5,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Protocol
-
-# Currencies whose smallest unit is the unit itself (Stripe's list, abridged).
-ZERO_DECIMAL_CURRENCIES = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND"}
 
 
 class PaymentProviderError(Exception):
@@ -51,12 +47,6 @@ class PaymentProvider(Protocol):
     def webhook_verify(self, *, payload: bytes, headers) -> dict: ...
 
     def client_payment_info(self, *, order) -> dict: ...
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount)
-    return int((Decimal(amount) * 100).quantize(Decimal(1)))
 
 
 def _signature(secret: str, timestamp: int, payload: str) -> str:

@@ -8,12 +8,12 @@ import uuid
 
 from django.conf import settings
 
+from billing.currencies import to_minor_units
 from billing.providers.base import (
     PaymentSession,
     SubscriptionSession,
     signature_header,
     signature_verify,
-    to_minor_units,
 )
 
 SIGNATURE_HEADER = "Sandbox-Signature"

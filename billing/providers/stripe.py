@@ -10,13 +10,13 @@ import logging
 import stripe
 from django.conf import settings
 
+from billing.currencies import to_minor_units
 from billing.providers.base import (
     PaymentProviderError,
     PaymentSession,
     SubscriptionSession,
     WebhookSignatureError,
     event_parse,
-    to_minor_units,
 )
 
 logger = logging.getLogger("aiasmr.billing.stripe")
@@ -47,11 +47,15 @@ class StripeProvider:
             raise PaymentProviderError(f"Stripe {what} failed: {exc.__class__.__name__}") from exc
 
     def payment_create(self, *, order) -> PaymentSession:
+        try:
+            amount = to_minor_units(order.amount, order.currency)
+        except ValueError as exc:  # a price Stripe would refuse (fractional ISK): fail the order, not the request
+            raise PaymentProviderError(str(exc)) from exc
         intent = self._call(
             "payment_intents.create",
             self.client.v1.payment_intents.create,
             params={
-                "amount": to_minor_units(order.amount, order.currency),
+                "amount": amount,
                 "currency": order.currency.lower(),
                 "automatic_payment_methods": {"enabled": True},
                 "metadata": {"order_id": str(order.id), "user_id": str(order.user_id)},

@@ -4,25 +4,23 @@ Rules (business-rules.md, Payments): an order is created `pending` and completed
 provider event; each event is stored once by its id; credits for an order are granted exactly once
 (a conditional status update decides, the ledger's idempotency key backs it); a provider refund claws
 them back. Provider calls never run inside a transaction or while a row is locked; money paths lock
-the profile first.
+the profile first (accounts.services.profile_lock).
+
+Modules import one way: common, periods <- orders <- webhooks <- refunds, subscriptions.
 """
 
-from billing.services.common import (
-    DONE_EVENT_STATUSES,
-    LIVE_SUBSCRIPTION_STATUSES,
-    PAYABLE_STATUSES,
-    InvalidSignature,
-)
+from billing.models import LIVE_SUBSCRIPTION_STATUSES, PAID_SUBSCRIPTION_STATUSES
+from billing.services.common import DONE_EVENT_STATUSES, PAYABLE_STATUSES, InvalidSignature
 from billing.services.orders import (
     order_complete,
     order_fail,
     order_mark_refunded,
     order_payment_ensure,
     order_payment_info,
-    order_refund,
     purchase_create,
 )
 from billing.services.periods import subscription_expire
+from billing.services.refunds import order_refund
 from billing.services.subscriptions import subscription_cancel, subscription_create, subscriptions_renew
 from billing.services.webhooks import (
     HANDLERS,
@@ -35,6 +33,7 @@ __all__ = [
     "DONE_EVENT_STATUSES",
     "HANDLERS",
     "LIVE_SUBSCRIPTION_STATUSES",
+    "PAID_SUBSCRIPTION_STATUSES",
     "PAYABLE_STATUSES",
     "InvalidSignature",
     "order_complete",

@@ -1,20 +1,12 @@
-"""Shared pieces of the billing services: status sets, the lock order, error mapping."""
+"""Shared pieces of the billing services: status sets, the webhook signature error, provider error mapping."""
 
-import logging
 import uuid
 from datetime import timedelta
 
-from accounts.models import Profile
 from aiasmr.api.exceptions import ApiError, ProviderError
-from billing.models import OrderStatus, PaymentEvent, SubscriptionStatus
-
-logger = logging.getLogger("aiasmr.billing")
-
+from billing.models import OrderStatus, PaymentEvent
 
 PAYABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAILED)
-
-
-LIVE_SUBSCRIPTION_STATUSES = (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 
 
 DONE_EVENT_STATUSES = (PaymentEvent.Status.PROCESSED, PaymentEvent.Status.IGNORED)
@@ -24,22 +16,15 @@ STALE_INCOMPLETE_AFTER = timedelta(days=1)
 
 
 class InvalidSignature(ApiError):
-    status_code = 400
-    code = "INVALID_SIGNATURE"
-    default_message = "The webhook signature is missing, invalid or expired."
+    code = "INVALID_SIGNATURE"  # 400, its message from the registry
 
 
-def _provider_failed(exc: Exception) -> ProviderError:
+def payment_provider_error(exc: Exception) -> ProviderError:
+    """The API error for a provider call that failed (the cause stays in the logs, not in the answer)."""
     return ProviderError("The payment provider is unavailable; try again later.", code="PAYMENT_PROVIDER_ERROR")
 
 
-def _lock_profile(user_id) -> None:
-    """Profile first: the one lock order for every money path (credits.services locks it again, re-entrantly)."""
-    if user_id is not None:
-        Profile.objects.select_for_update().filter(user_id=user_id).first()
-
-
-def _uuid_or_none(value):
+def uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -1,20 +1,26 @@
 """Orders: created `pending`, paid through the provider, completed (credits granted once) only by a
 verified provider event, refunded through the provider (credits clawed back once)."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import profile_lock
 from aiasmr.api.exceptions import ApiError, Conflict
 from billing.models import CreditPackage, Order, OrderStatus, Subscription
 from billing.providers import PaymentProviderError, get_provider
-from billing.services.common import PAYABLE_STATUSES, _lock_profile, _provider_failed, logger
-from billing.services.periods import _period_end, _subscription_period_grant
+from billing.services.common import PAYABLE_STATUSES, payment_provider_error
+from billing.services.periods import period_end, subscription_period_grant
 from credits.models import TransactionType
 from credits.services import credits_clawback, credits_grant
 
+logger = logging.getLogger("aiasmr.billing")
+
 
 def purchase_create(
-    *, user, package_slug: str, amount: int, payment_method: str = "", idempotency_key: str | None = None
+    *, user: User, package_slug: str, amount: int, payment_method: str = "", idempotency_key: str | None = None
 ) -> tuple[Order, bool]:
     """Creates a pending order for a package and its provider payment. Returns (order, created).
 
@@ -71,7 +77,7 @@ def order_payment_ensure(*, order: Order) -> Order:
         Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING, provider_payment_id__isnull=True).update(
             status=OrderStatus.FAILED, failure_reason=str(exc)[:255], updated_at=timezone.now()
         )
-        raise _provider_failed(exc)
+        raise payment_provider_error(exc)
     Order.objects.filter(pk=order.pk, provider_payment_id__isnull=True).update(
         provider_payment_id=session.payment_id, client_secret=session.client_secret or "", updated_at=timezone.now()
     )
@@ -87,7 +93,7 @@ def order_payment_info(*, order: Order) -> dict:
 def order_complete(*, order: Order) -> bool:
     """Marks a payable order completed and grants its credits, once. False when it was not payable."""
     with transaction.atomic():
-        _lock_profile(order.user_id)
+        profile_lock(user_id=order.user_id)
         now = timezone.now()
         moved = Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
             status=OrderStatus.COMPLETED, completed_at=now, failure_reason="", updated_at=now
@@ -97,8 +103,8 @@ def order_complete(*, order: Order) -> bool:
         if order.subscription_id:
             subscription = Subscription.objects.select_related("plan").get(pk=order.subscription_id)
             start = now.replace(microsecond=0)  # periods are whole seconds, as providers send them
-            end = _period_end(subscription.plan, start)
-            _subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+            end = period_end(plan=subscription.plan, start=start)
+            subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
         else:
             credits_grant(
                 user=order.user,
@@ -113,6 +119,7 @@ def order_complete(*, order: Order) -> bool:
 
 
 def order_fail(*, order: Order, reason: str) -> bool:
+    """A payable order's payment failed (it stays payable: the client may try again)."""
     now = timezone.now()
     return bool(
         Order.objects.filter(pk=order.pk, status__in=(OrderStatus.PENDING, OrderStatus.PROCESSING)).update(
@@ -128,7 +135,7 @@ def order_mark_refunded(*, order: Order, refund_id: str = "") -> bool:
     grants nothing.
     """
     with transaction.atomic():
-        _lock_profile(order.user_id)
+        profile_lock(user_id=order.user_id)
         now = timezone.now()
         fields = {"status": OrderStatus.REFUNDED, "refunded_at": now, "updated_at": now}
         if refund_id:
@@ -143,31 +150,3 @@ def order_mark_refunded(*, order: Order, refund_id: str = "") -> bool:
             )
     logger.info("order refunded", extra={"event": "order_refunded", "order": str(order.id)})
     return True
-
-
-def order_refund(*, order: Order, staff_user=None) -> Order:
-    """Refunds a completed order through its provider. The sandbox answers at once with a signed
-    `charge.refunded` through the webhook path; Stripe's `charge.refunded` webhook does the clawback."""
-    order.refresh_from_db()
-    if order.status != OrderStatus.COMPLETED or not order.provider_payment_id:
-        raise Conflict("Only a completed, paid order can be refunded.", code="ORDER_NOT_REFUNDABLE")
-    provider = get_provider(order.provider)
-    try:
-        refund_id = provider.refund_create(order=order)
-    except PaymentProviderError as exc:
-        raise _provider_failed(exc)
-    Order.objects.filter(pk=order.pk).update(provider_refund_id=refund_id, updated_at=timezone.now())
-    logger.info(
-        "order refund requested",
-        extra={
-            "event": "order_refund_requested",
-            "order": str(order.id),
-            "staff_user": str(staff_user.pk) if staff_user else None,
-        },
-    )
-    if provider.name == "sandbox":
-        from billing.services.webhooks import sandbox_event_deliver  # webhooks imports this module
-
-        sandbox_event_deliver(type="charge.refunded", obj=provider.charge_refunded_object(order=order))
-    order.refresh_from_db()
-    return order

@@ -7,21 +7,27 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import profile_lock
 from aiasmr.api.exceptions import ApiError, Conflict, NotFound
-from billing.models import Order, OrderStatus, PaymentEvent, Plan, Subscription, SubscriptionStatus
-from billing.providers import PaymentProviderError, get_provider
-from billing.services.common import (
+from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    STALE_INCOMPLETE_AFTER,
-    _lock_profile,
-    _provider_failed,
+    PAID_SUBSCRIPTION_STATUSES,
+    Order,
+    OrderStatus,
+    PaymentEvent,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
 )
+from billing.providers import PaymentProviderError, get_provider
+from billing.services.common import STALE_INCOMPLETE_AFTER, payment_provider_error
 from billing.services.orders import order_payment_ensure
-from billing.services.periods import _add_months, subscription_expire
+from billing.services.periods import add_months, subscription_expire
 from billing.services.webhooks import sandbox_event_deliver
 
 
-def subscription_create(*, user, plan_slug: str, payment_method: str = "") -> tuple[Subscription, dict]:
+def subscription_create(*, user: User, plan_slug: str, payment_method: str = "") -> tuple[Subscription, dict]:
     """Starts a subscription `incomplete` and creates its first payment; the verified payment activates
     it and grants the first period's credits. Returns (subscription, payment info for the client)."""
     plan = Plan.objects.filter(slug=plan_slug, active=True).first()
@@ -34,12 +40,12 @@ def subscription_create(*, user, plan_slug: str, payment_method: str = "") -> tu
     if plan.interval == Plan.Interval.ONE_OFF and Subscription.objects.filter(
         user=user,
         plan=plan,
-        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE, SubscriptionStatus.EXPIRED),
+        status__in=(*PAID_SUBSCRIPTION_STATUSES, SubscriptionStatus.EXPIRED),
     ).exists():
         raise Conflict("The trial can be bought once.", code="TRIAL_ALREADY_USED")
     try:
         with transaction.atomic():
-            _lock_profile(user.pk)
+            profile_lock(user_id=user.pk)
             stale = list(Subscription.objects.filter(user=user, status=SubscriptionStatus.INCOMPLETE))
             for old in stale:  # an abandoned checkout is replaced by the new one
                 Subscription.objects.filter(pk=old.pk, status=SubscriptionStatus.INCOMPLETE).update(
@@ -73,7 +79,7 @@ def subscription_create(*, user, plan_slug: str, payment_method: str = "") -> tu
         session = provider.subscription_create(subscription=subscription, email=user.email)
     except PaymentProviderError as exc:
         Subscription.objects.filter(pk=subscription.pk).update(status=SubscriptionStatus.CANCELLED)
-        raise _provider_failed(exc)
+        raise payment_provider_error(exc)
     Subscription.objects.filter(pk=subscription.pk).update(
         provider_subscription_id=session.subscription_id, provider_customer_id=session.customer_id
     )
@@ -89,7 +95,7 @@ def subscription_create(*, user, plan_slug: str, payment_method: str = "") -> tu
     }
 
 
-def subscription_cancel(*, user) -> Subscription:
+def subscription_cancel(*, user: User) -> Subscription:
     """Cancels at period end (credits and entitlements stay until then); an unpaid checkout ends now."""
     subscription = (
         Subscription.objects.select_related("plan")
@@ -110,7 +116,7 @@ def subscription_cancel(*, user) -> Subscription:
             try:
                 get_provider(subscription.provider).subscription_cancel(subscription=subscription)
             except PaymentProviderError as exc:
-                raise _provider_failed(exc)
+                raise payment_provider_error(exc)
         Subscription.objects.filter(pk=subscription.pk).update(cancel_at_period_end=True, updated_at=timezone.now())
     subscription.refresh_from_db()
     return subscription
@@ -135,7 +141,7 @@ def subscriptions_renew(*, now: datetime | None = None) -> dict:
         )
         if renewable:
             start = subscription.current_period_end
-            end = _add_months(start)
+            end = add_months(start)
             provider = get_provider("sandbox")
             obj = provider.invoice_paid_object(
                 subscription=subscription, period_start=int(start.timestamp()), period_end=int(end.timestamp())

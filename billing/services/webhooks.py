@@ -1,32 +1,40 @@
 """Provider webhooks: verify the signature, store each event once by id, process it once, dispatch by
 type. The sandbox delivers its own signed events through the very same function."""
 
+import logging
+import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Profile
+from accounts.models import Profile, User
+from accounts.services import profile_lock
 from aiasmr.api.exceptions import Conflict, NotFound
-from billing.models import Order, OrderStatus, PaymentEvent, Plan, Subscription, SubscriptionStatus
-from billing.providers import WebhookSignatureError, get_provider, to_minor_units
-from billing.services.common import (
-    DONE_EVENT_STATUSES,
+from billing.currencies import from_minor_units, to_minor_units
+from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    PAYABLE_STATUSES,
-    InvalidSignature,
-    _lock_profile,
-    _uuid_or_none,
-    logger,
+    Order,
+    OrderStatus,
+    PaymentEvent,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
 )
+from billing.providers import WebhookSignatureError, get_provider
+from billing.services.common import DONE_EVENT_STATUSES, PAYABLE_STATUSES, InvalidSignature, uuid_or_none
 from billing.services.orders import order_complete, order_fail, order_mark_refunded, order_payment_ensure
-from billing.services.periods import _subscription_period_grant, subscription_expire
+from billing.services.periods import subscription_expire, subscription_period_grant
+
+logger = logging.getLogger("aiasmr.billing")
 
 
-def payment_webhook_receive(*, provider_name: str, payload: bytes, headers) -> tuple[PaymentEvent, str]:
+def payment_webhook_receive(
+    *, provider_name: str, payload: bytes, headers: Mapping[str, str]
+) -> tuple[PaymentEvent, str]:
     """Verifies a provider's signed event, stores it once by id and processes it once.
 
     Returns (event row, outcome) where outcome is processed, ignored or duplicate. A bad signature
@@ -92,7 +100,7 @@ def _order_for_payment(provider: str, obj: dict) -> Order | None:
     if order is None and order_id:
         # The payment was created but its id was never saved (a crash between the two).
         order = Order.objects.select_related("package").filter(
-            pk=_uuid_or_none(order_id), provider=provider, provider_payment_id__isnull=True
+            pk=uuid_or_none(order_id), provider=provider, provider_payment_id__isnull=True
         ).first()
         if order is not None and payment_id:
             Order.objects.filter(pk=order.pk, provider_payment_id__isnull=True).update(provider_payment_id=payment_id)
@@ -216,7 +224,7 @@ def _on_invoice_paid(provider: str, obj: dict) -> str:
     plan = subscription.plan
     payment_ref = obj.get("payment_intent") or obj["id"]
     currency = str(obj.get("currency") or plan.currency).upper()
-    paid = Decimal(int(obj.get("amount_paid") or 0)) / (1 if currency in ("JPY", "KRW") else 100)
+    paid = from_minor_units(int(obj.get("amount_paid") or 0), currency)
     order, _ = Order.objects.get_or_create(
         provider_payment_id=payment_ref,
         defaults={
@@ -237,14 +245,14 @@ def _on_invoice_paid(provider: str, obj: dict) -> str:
             lambda: _intent_link_from_events(provider, order=order, invoice_id=obj["id"]), robust=True
         )
     with transaction.atomic():
-        _lock_profile(subscription.user_id)
+        profile_lock(user_id=subscription.user_id)
         now = timezone.now()
         Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
             status=OrderStatus.COMPLETED, completed_at=now, updated_at=now
         )
         if subscription.user_id is None:
             return "subscription has no user"
-        _subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+        subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
     return ""
 
 
@@ -279,7 +287,7 @@ def _on_subscription_updated(provider: str, obj: dict) -> str:
     ):
         fields["status"] = status
     with transaction.atomic():
-        _lock_profile(subscription.user_id)
+        profile_lock(user_id=subscription.user_id)
         Subscription.objects.filter(pk=subscription.pk, status__in=LIVE_SUBSCRIPTION_STATUSES).update(**fields)
         if plan is not None and subscription.status == SubscriptionStatus.ACTIVE and subscription.user_id:
             Profile.objects.filter(user_id=subscription.user_id).update(**plan.profile_fields())
@@ -293,7 +301,7 @@ def _on_subscription_deleted(provider: str, obj: dict) -> str:
     return "" if subscription_expire(subscription=subscription) else "subscription already ended"
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[str, dict], str]] = {
     "payment_intent.succeeded": _on_payment_succeeded,
     "payment_intent.payment_failed": _on_payment_failed,
     "charge.refunded": _on_charge_refunded,
@@ -304,12 +312,12 @@ HANDLERS = {
 }
 
 
-def sandbox_payment_confirm(*, user, order_id, outcome: str = "succeeded") -> Order:
+def sandbox_payment_confirm(*, user: User, order_id: uuid.UUID | str, outcome: str = "succeeded") -> Order:
     """Development only: the sandbox 'pays' (or declines) one of the user's orders by sending its
     signed webhook through the same verified path as a real provider. Not routed in production."""
     if not settings.SANDBOX_PAYMENTS_ENABLED:
         raise NotFound("Not available.", code="NOT_FOUND")
-    order = Order.objects.filter(pk=_uuid_or_none(order_id), user=user, provider="sandbox").first()
+    order = Order.objects.filter(pk=uuid_or_none(order_id), user=user, provider="sandbox").first()
     if order is None:
         raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")
     order = order_payment_ensure(order=order)

@@ -1,23 +1,53 @@
-"""The shared Redis cache's incr: one atomic step that, like Django's, only increments an existing key."""
+"""The shared Redis cache (django-redis): its incr is one atomic step that, like Django's, only increments an
+existing key, and a rate-limit count costs at most two round trips and never leaves a key without expiry."""
 
 import os
 import uuid
 
 import pytest
 import redis
+from django.core.cache import caches
+from django.test import RequestFactory, override_settings
+from django_redis.cache import RedisCache
 
-from aiasmr.api.cache import SharedRedisCache
+from aiasmr.api.exceptions import RateLimited
+from aiasmr.api.ratelimit import enforce_rate_limit
+from aiasmr.settings import RATE_LIMITS
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
-def cache():
+def prefix():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
         pytest.skip(f"needs Redis at {REDIS_URL} (set REDIS_URL); CI starts one")
-    return SharedRedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def cache(prefix):
+    return RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """The commands sent to Redis from now on, one entry per write to the socket."""
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+    return sent
+
+
+def test_the_configured_backend_is_django_redis():
+    with override_settings(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}):
+        assert isinstance(caches["default"], RedisCache)
 
 
 def test_incr_counts_an_existing_key_and_keeps_its_expiry(cache):
@@ -33,6 +63,7 @@ def test_incr_of_a_missing_key_raises_and_creates_nothing(cache):
     with pytest.raises(ValueError, match="not found"):
         cache.incr("missing")
     assert cache.get("missing") is None
+    assert not redis.Redis.from_url(REDIS_URL).exists(cache.make_key("missing"))
 
 
 def test_incr_survives_the_script_cache_being_flushed(cache):
@@ -42,17 +73,30 @@ def test_incr_survives_the_script_cache_being_flushed(cache):
     assert cache.incr("hits") == 3
 
 
-def test_incr_is_one_round_trip_where_the_stock_backend_took_two(cache, monkeypatch):
+def test_incr_is_one_round_trip_where_the_stock_backend_took_two(cache, round_trips):
     cache.add("hits", 1, 60)
-    cache.incr("hits")  # loads the script
-    sent = []
-    send = redis.connection.Connection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command)
-        return send(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+    cache.incr("hits")  # connects
+    round_trips.clear()
 
     assert cache.incr("hits") == 3
-    assert len(sent) == 1
+    assert len(round_trips) == 1
+
+
+def test_a_rate_limit_count_is_at_most_two_round_trips_and_its_key_expires(prefix, round_trips):
+    backend = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}
+    request = RequestFactory().get("/api/user/profile", REMOTE_ADDR="192.0.2.7")
+    with override_settings(CACHES={"default": backend}, RATE_LIMITS={**RATE_LIMITS, "api": "3/m"}):
+        caches["default"].get("warm-up")  # connects
+        counted = []
+        for _ in range(3):
+            round_trips.clear()
+            enforce_rate_limit(request, "api", key="ip")
+            counted.append(len(round_trips))
+        with pytest.raises(RateLimited):
+            enforce_rate_limit(request, "api", key="ip")
+    assert counted == [1, 2, 2]  # the first add creates the counter; later ones add (refused) then incr
+    raw = redis.Redis.from_url(REDIS_URL)
+    keys = raw.keys(f"{prefix}:*")
+    assert len(keys) == 1
+    assert 0 < raw.ttl(keys[0]) <= 60 + 5  # the window plus django-ratelimit's 5-second margin
+    assert int(raw.get(keys[0])) == 4

@@ -291,13 +291,13 @@ def test_an_invoice_and_the_payment_that_paid_it_arriving_together_are_always_li
     arrives while it is open (stored after invoice.paid began, looking for an order not committed yet)."""
     from billing.services import webhooks
 
-    grant = webhooks._subscription_period_grant
+    grant = webhooks.subscription_period_grant
 
     def slow_grant(**kwargs):
         time.sleep(0.3)
         return grant(**kwargs)
 
-    monkeypatch.setattr(webhooks, "_subscription_period_grant", slow_grant)
+    monkeypatch.setattr(webhooks, "subscription_period_grant", slow_grant)
     catalog_ensure()
     now = int(timezone.now().timestamp())
     for round_ in range(3):
