@@ -7,8 +7,13 @@ fake KIE server), so the shapes checked are the ones a real generation produces.
 import pytest
 
 from credits.services import credits_grant
-from tests.videos.conftest import GOOD_BODY, deliver, run_tasks
-from tests.videos.conftest import fake_kie, fake_kie_server  # noqa: F401 - fixtures reused here
+from tests.videos.conftest import (  # noqa: F401 - fake_kie and fake_kie_server are fixtures reused here
+    GOOD_BODY,
+    deliver,
+    fake_kie,
+    fake_kie_server,
+    run_tasks,
+)
 
 SLASHES = pytest.mark.parametrize("slash", ["", "/"], ids=["no-slash", "trailing-slash"])
 
@@ -24,28 +29,28 @@ def start_generation(client, **body) -> str:
     return response.json()["data"]["taskId"]
 
 
-def _generate_and_call_back(client, fake_kie) -> str:
-    seen = len(fake_kie.callbacks())
+def _generate_and_call_back(client, kie) -> str:
+    seen = len(kie.callbacks())
     task_id = start_generation(client)
     run_tasks()
-    for callback in fake_kie.wait_callbacks(seen + 1)[seen:]:
+    for callback in kie.wait_callbacks(seen + 1)[seen:]:
         deliver(client, callback)
     run_tasks()
     return task_id
 
 
-def make_ready_video(client, fake_kie) -> str:
+def make_ready_video(client, kie) -> str:
     """A generation KIE finished and whose files were stored: the taskId."""
-    return _generate_and_call_back(client, fake_kie)
+    return _generate_and_call_back(client, kie)
 
 
-def make_failed_video(client, fake_kie) -> str:
+def make_failed_video(client, kie) -> str:
     """A generation KIE rejected (and that was refunded): the taskId."""
-    fake_kie.configure(job_fail_rate=1)
+    kie.configure(job_fail_rate=1)
     try:
-        return _generate_and_call_back(client, fake_kie)
+        return _generate_and_call_back(client, kie)
     finally:
-        fake_kie.configure(job_fail_rate=0)
+        kie.configure(job_fail_rate=0)
 
 
 @pytest.fixture
