@@ -50,13 +50,14 @@ class UserAdmin(BaseUserAdmin):
         "last_login",
         "date_joined",
         "token_version",
+        "sessions_revoked_at",
     )
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Credits and plan", {"fields": ("balance", "plan", "credits_spent", "videos_link")}),
         ("Profile", {"fields": ("profile_summary",)}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates and sessions", {"fields": ("last_login", "date_joined", "token_version")}),
+        ("Dates and sessions", {"fields": ("last_login", "date_joined", "token_version", "sessions_revoked_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 

@@ -38,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Tokens carry this number; bumping it (password change, logout everywhere) revokes them all.
     token_version = models.PositiveIntegerField(default=0)
+    # When token_version last moved: Express's tokens carry no version, so one issued (`iat`) at or
+    # before this moment is refused (accounts.tokens.legacy_claims_check).
+    sessions_revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -50,6 +53,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+
+class RevokedTokenFamily(models.Model):
+    """A device's session, signed out: every refresh token rotated from one sign-in carries the same
+    family id (claim `fam`, copied into its access tokens); a family listed here is refused, on refresh
+    and on every request. Written on logout of that device and when a rotated refresh token is reused
+    after the grace window (JWT_REFRESH_REUSE_GRACE_SECONDS)."""
+
+    family = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_token_families")
+    reason = models.CharField(max_length=32)
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.family} ({self.reason})"
 
 
 class PlanType(models.TextChoices):

@@ -59,7 +59,8 @@ class LogoutSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.Serializer):
-    """The user object of GET /user/profile, also returned by register and login."""
+    """The user object of GET/PUT /user/profile, also returned by register, login and refresh (Express's
+    keys, `id, email, credits, plan_type, ...`, plus this service's additions)."""
 
     id = serializers.UUIDField(source="user.id")
     email = serializers.EmailField(source="user.email")
@@ -72,6 +73,7 @@ class UserSerializer(serializers.Serializer):
     total_credits_spent = serializers.IntegerField()
     total_videos_created = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
     is_staff = serializers.BooleanField(source="user.is_staff")
     entitlements = serializers.SerializerMethodField()
 
@@ -80,8 +82,8 @@ class UserSerializer(serializers.Serializer):
 
 
 def auth_result_data(*, user: User, tokens: dict) -> dict:
-    """The body of register and login (AuthResultSerializer): the user object and a fresh token pair."""
-    return {"user": UserSerializer(user.profile).data, **tokens}
+    """The body of register, login and refresh (AuthResultSerializer): the user and a fresh token pair."""
+    return AuthResultSerializer({"user": user.profile, **tokens}).data
 
 
 class ProfileResultSerializer(serializers.Serializer):
@@ -97,6 +99,18 @@ class AuthResultSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     token = serializers.CharField()
     refreshToken = serializers.CharField()  # noqa: N815
+
+
+@extend_schema_field({"type": "boolean", "enum": [True], "description": "Must be true (any truthy JSON value)."})
+class ConfirmationField(serializers.JSONField):
+    pass
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    """routes/user.js DELETE /account: `confirmDeletion` must be truthy, else 400 CONFIRMATION_REQUIRED
+    (the view's check, not a VALIDATION_ERROR, as Express)."""
+
+    confirmDeletion = ConfirmationField(required=False)  # noqa: N815
 
 
 class ProfileUpdateSerializer(serializers.ModelSerializer):
@@ -126,18 +140,120 @@ class PasswordChangeSerializer(serializers.Serializer):
         return attrs
 
 
+# The video lengths a user may prefer (one OpenAPI enum: settings.SPECTACULAR_SETTINGS ENUM_NAME_OVERRIDES).
+PREFERRED_DURATIONS = ((5, "5 seconds"), (8, "8 seconds"))
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """Express's defaults (routes/user.js GET /preferences); not stored: nothing here sends notifications."""
+
+    email = serializers.SerializerMethodField()
+    push = serializers.SerializerMethodField()
+    videoCompletion = serializers.SerializerMethodField()  # noqa: N815
+    creditLow = serializers.SerializerMethodField()  # noqa: N815
+    marketing = serializers.SerializerMethodField()
+
+    def get_email(self, _) -> bool:
+        return True
+
+    def get_push(self, _) -> bool:
+        return True
+
+    def get_videoCompletion(self, _) -> bool:  # noqa: N802
+        return True
+
+    def get_creditLow(self, _) -> bool:  # noqa: N802
+        return True
+
+    def get_marketing(self, _) -> bool:
+        return False
+
+
+class VideoPreferencesSerializer(serializers.Serializer):
+    """The profile's generation defaults; aspect ratio and auto-download are Express's fixed values."""
+
+    defaultQuality = serializers.ChoiceField(  # noqa: N815
+        choices=["720p", "1080p"], source="preferred_resolution", required=False
+    )
+    defaultAspectRatio = serializers.SerializerMethodField()  # noqa: N815
+    defaultDuration = serializers.ChoiceField(  # noqa: N815
+        choices=PREFERRED_DURATIONS, source="max_duration", required=False
+    )
+    autoDownload = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_defaultAspectRatio(self, _) -> str:  # noqa: N802
+        return "16:9"
+
+    def get_autoDownload(self, _) -> bool:  # noqa: N802
+        return False
+
+
+class PrivacyPreferencesSerializer(serializers.Serializer):
+    profilePublic = serializers.SerializerMethodField()  # noqa: N815
+    showInLeaderboard = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_profilePublic(self, _) -> bool:  # noqa: N802
+        return False
+
+    def get_showInLeaderboard(self, _) -> bool:  # noqa: N802
+        return False
+
+
+class NestedPreferencesSerializer(serializers.Serializer):
+    notifications = NotificationPreferencesSerializer(source="*", read_only=True)
+    video = VideoPreferencesSerializer(source="*", required=False)
+    privacy = PrivacyPreferencesSerializer(source="*", read_only=True)
+
+
 class PreferencesSerializer(serializers.Serializer):
+    """GET/PUT /user/preferences: Express's `preferences` nesting, and beside it this service's flat keys.
+    PUT accepts either (`preferences.video.defaultQuality` or `resolution`, ...)."""
+
+    preferences = NestedPreferencesSerializer(source="*", required=False)
     resolution = serializers.ChoiceField(choices=["720p", "1080p"], source="preferred_resolution", required=False)
-    maxDuration = serializers.ChoiceField(choices=[5, 8], source="max_duration", required=False)  # noqa: N815
+    maxDuration = serializers.ChoiceField(  # noqa: N815
+        choices=PREFERRED_DURATIONS, source="max_duration", required=False
+    )
     language = serializers.RegexField(r"^[a-z]{2}(-[A-Z]{2})?$", max_length=16, required=False)
     # The IANA names as an enum, so the schema says which strings are accepted.
     timezone = serializers.ChoiceField(choices=sorted(zoneinfo.available_timezones()), required=False)
 
 
-class StatisticsSerializer(serializers.Serializer):
-    videos = serializers.DictField()
-    successRate = serializers.FloatField()  # noqa: N815
-    credits = serializers.DictField()
-    last30Days = serializers.DictField()  # noqa: N815
-    averageCreditsPerVideo = serializers.FloatField()  # noqa: N815
+class UserVideoStatisticsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    processing = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    successRate = serializers.IntegerField(help_text="Percent of videos ready, rounded.")  # noqa: N815
+
+
+class UserCreditStatisticsSerializer(serializers.Serializer):
+    totalSpent = serializers.IntegerField()  # noqa: N815
+    totalPurchased = serializers.IntegerField()  # noqa: N815
+    totalRefunded = serializers.IntegerField()  # noqa: N815
+    currentBalance = serializers.IntegerField()  # noqa: N815
+
+
+class UserUsageStatisticsSerializer(serializers.Serializer):
+    videosLast30Days = serializers.IntegerField()  # noqa: N815
+    creditsSpentLast30Days = serializers.IntegerField()  # noqa: N815
+    averageCreditsPerVideo = serializers.IntegerField()  # noqa: N815
     memberSince = serializers.DateTimeField()  # noqa: N815
+
+
+class UserAccountStatisticsSerializer(serializers.Serializer):
+    plan_type = serializers.CharField()
+    member_since = serializers.DateTimeField()
+
+
+class StatisticsSerializer(serializers.Serializer):
+    videos = UserVideoStatisticsSerializer()
+    credits = UserCreditStatisticsSerializer()
+    usage = UserUsageStatisticsSerializer()
+    account = UserAccountStatisticsSerializer()
+
+
+class StatisticsResultSerializer(serializers.Serializer):
+    """GET /user/statistics: `data.statistics` (aiasmr.lifecycle.selectors.user_statistics)."""
+
+    statistics = StatisticsSerializer(source="*")

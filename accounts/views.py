@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts import selectors, services
+from accounts.authentication import OptionalBearerAuthentication
 from accounts.serializers import (
     AuthResultSerializer,
     LoginSerializer,
@@ -18,11 +19,10 @@ from accounts.serializers import (
     ProfileUpdateSerializer,
     RefreshSerializer,
     TokenPairSerializer,
-    UserSerializer,
     auth_result_data,
 )
-from aiasmr.api.exceptions import NotAuthenticated
-from aiasmr.api.ratelimit import rate_limit
+from aiasmr.api.exceptions import ApiError, NotAuthenticated
+from aiasmr.api.ratelimit import enforce_rate_limit, rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
 
@@ -50,16 +50,22 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=RefreshSerializer,
-        responses={200: TokenPairSerializer, 401: error_response("NOT_AUTHENTICATED, INVALID_TOKEN")},
-        summary="Rotate a refresh token (Authorization: Bearer <refresh> or {refreshToken})",
+        responses={200: AuthResultSerializer, 401: error_response("NO_TOKEN, INVALID_TOKEN, USER_NOT_FOUND")},
+        summary="New tokens: send the current access token (or Express's) as Bearer, or a refresh token as "
+        "Bearer or {refreshToken} (rotated)",
     )
-    @rate_limit("auth", key="ip")
     def refresh(self, request):
         data = _validated(RefreshSerializer, request)
         raw = data.get("refreshToken") or _bearer(request)
         if not raw:
-            raise NotAuthenticated("Send the refresh token as a Bearer header or as refreshToken.")
-        return Response(envelope(services.auth_token_refresh(raw_refresh=raw), "Token refreshed."))
+            raise NotAuthenticated("Send the access or refresh token as a Bearer header, or refreshToken.")
+        try:
+            user, tokens = services.auth_token_refresh(raw=raw, from_body=bool(data.get("refreshToken")))
+        except ApiError:
+            # Only refusals count against the auth limit: an app refreshing at every start never reaches it.
+            enforce_rate_limit(request, "auth", key="ip")
+            raise
+        return Response(envelope(auth_result_data(user=user, tokens=tokens), "Token refreshed successfully"))
 
 
 def _bearer(request) -> str | None:
@@ -68,21 +74,27 @@ def _bearer(request) -> str | None:
 
 
 class SessionViewSet(viewsets.ViewSet):
+    # Public, as Express's: no token, or a refused one, still answers 200 (nothing to revoke).
+    authentication_classes = [OptionalBearerAuthentication]
+    permission_classes = [AllowAny]
+
     @extend_schema(
         request=LogoutSerializer,
-        responses={200: None, 401: error_response("NOT_AUTHENTICATED, INVALID_TOKEN (also: a refresh token of another account)")},
-        summary="Revoke the given refresh token, or every refresh token of the user when none is given",
+        responses={200: None, 401: error_response("INVALID_TOKEN (a refresh token of another account)")},
+        summary="Sign out: the given refresh token's session, or with none every session of the caller; "
+        "without a valid token, nothing to do (200)",
     )
     def logout(self, request):
         data = _validated(LogoutSerializer, request)
-        services.auth_logout(user=request.user, raw_refresh=data.get("refreshToken"))
-        return Response(envelope(None, "Logged out."))
+        if request.user.is_authenticated:
+            services.auth_logout(user=request.user, raw_refresh=data.get("refreshToken"))
+        return Response(envelope(None, "Logged out successfully"))
 
 
 class UserViewSet(viewsets.ViewSet):
     @extend_schema(responses={200: ProfileResultSerializer}, summary="The user's profile")
     def profile(self, request):
-        return Response({"user": UserSerializer(selectors.profile_get(user=request.user)).data})
+        return Response(ProfileResultSerializer({"user": selectors.profile_get(user=request.user)}).data)
 
     @extend_schema(
         request=ProfileUpdateSerializer,
@@ -92,11 +104,11 @@ class UserViewSet(viewsets.ViewSet):
     def update_profile(self, request):
         data = _validated(ProfileUpdateSerializer, request)
         profile = services.profile_update(user=request.user, **data)
-        return Response(envelope({"user": UserSerializer(profile).data}, "Profile updated."))
+        return Response(envelope(ProfileResultSerializer({"user": profile}).data, "Profile updated successfully"))
 
     @extend_schema(
         request=PasswordChangeSerializer,
-        responses={200: TokenPairSerializer, 400: error_response("VALIDATION_ERROR, INVALID_CURRENT_PASSWORD")},
+        responses={200: TokenPairSerializer, 400: error_response("VALIDATION_ERROR, PASSWORD_CHANGE_FAILED")},
         summary="Change the password; other sessions are logged out, fresh tokens returned",
     )
     @rate_limit("sensitive", key="user")

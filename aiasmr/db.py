@@ -22,8 +22,9 @@ def _prepared(params: Iterable, connection) -> list:
 
 class PreparedSelect:
     def __init__(self, model: type[models.Model], fields: Sequence[str], *, where: str, order_by: str = ""):
-        """`fields` are attnames of `model`, or `relation__attname` across a one-to-one (forward or
-        reverse). `where`/`order_by` are SQL over `{table}` / `{related}` aliases with %s parameters."""
+        """`fields` are attnames of `model`, or `relation__attname` across a forward foreign key or
+        one-to-one, or a reverse one-to-one. `where`/`order_by` are SQL over `{table}` / `{related}` aliases
+        with %s parameters."""
         self.model = model
         self.fields = list(fields)
         self.where = where
@@ -51,7 +52,7 @@ class PreparedSelect:
         for relation in relations:
             field = self.model._meta.get_field(relation)
             related = field.related_model._meta
-            if field.one_to_one and field.concrete:  # forward: t.<fk> = r.<pk>
+            if field.concrete:  # forward (foreign key or one-to-one): t.<fk> = r.<pk>
                 join = f"t.{qn(field.column)} = r.{qn(related.pk.column)}"
             else:  # reverse one-to-one: r.<fk> = t.<pk>
                 join = f"r.{qn(field.field.column)} = t.{qn(self.model._meta.pk.column)}"

@@ -85,6 +85,7 @@ if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
 
 MIDDLEWARE = [
     "aiasmr.api.middleware.RequestIdMiddleware",
+    "aiasmr.api.trailing_slash.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -233,8 +234,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 JWT_SECRET = env("JWT_SECRET", SECRET_KEY)
+# The Express backend's JWT_SECRET: its 7-day tokens ({id, email, iat, exp}, HS256) still sign their
+# users in until they expire (accounts.tokens). Empty: they are refused. Read at request time.
+LEGACY_JWT_SECRET = env("LEGACY_JWT_SECRET")
+# A rotated refresh token used again within this many seconds (two refreshes fired at once by one app)
+# gets a fresh pair of the same family; later, the reuse signs out that family (one device).
+JWT_REFRESH_REUSE_GRACE_SECONDS = env_int("JWT_REFRESH_REUSE_GRACE_SECONDS", 30)
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 60)),
+    # 7 days, as Express's tokens: an Express-era app refreshes only when it chooses to (README, "Sessions
+    # and tokens": revocation stays immediate through the per-request token-version check).
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 7 * 24 * 60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 30)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -253,7 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["aiasmr.api.renderers.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["aiasmr.api.parsers.SafeJSONParser"],
-    "EXCEPTION_HANDLER": "aiasmr.api.exceptions.envelope_exception_handler",
+    "EXCEPTION_HANDLER": "aiasmr.api.error_handler.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "aiasmr.api.schema.EnvelopeAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -440,6 +449,7 @@ GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 300)
 GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3 * 24 * 3600)
 # One OpenAPI name for the 720p/1080p choice (generation quality, preferred resolution).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VideoQualityEnum"] = "videos.serializers.QUALITIES"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["PreferredDurationEnum"] = "accounts.serializers.PREFERRED_DURATIONS"
 
 # --- Logging ------------------------------------------------------------------------------------
 
@@ -481,6 +491,8 @@ if IS_PRODUCTION:
         problems.append("SECRET_KEY (at least 50 random characters)")
     if not env("JWT_SECRET") or JWT_SECRET == DEV_SECRET_KEY or len(JWT_SECRET) < 32:
         problems.append("JWT_SECRET (at least 32 random characters)")
+    if LEGACY_JWT_SECRET and LEGACY_JWT_SECRET == JWT_SECRET:
+        problems.append("LEGACY_JWT_SECRET different from JWT_SECRET (Express's secret, not this service's)")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS (explicit host names)")
     if not DATABASE_URL:

@@ -6,12 +6,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from aiasmr.api import health
 from aiasmr.api.views import PingView
+from aiasmr.backoffice.health_views import HealthCleanupView, HealthMetricsView
 
+# Every API route answers with or without one trailing slash (aiasmr.api.trailing_slash), as Express did.
 api_patterns = [
     path("health", health.health),
     path("health/live", health.live),
     path("health/ready", health.ready),
     path("health/detailed", health.detailed),
+    path("health/metrics", HealthMetricsView.as_view()),
+    path("health/cleanup", HealthCleanupView.as_view()),
     path("ping", PingView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

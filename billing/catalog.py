@@ -15,6 +15,15 @@ PACKAGES = [
     {"slug": "enterprise", "name": "Enterprise", "credits": 1000, "price": "59.99", "savings_percent": 40, "popular": False},
 ]
 
+# Express's texts for its four packages (routes/credits.js GET /packages); a package staff add later gets
+# package_description's fallback.
+PACKAGE_DESCRIPTIONS = {
+    "basic": "Perfect for trying out video generation",
+    "standard": "Great for regular users",
+    "premium": "Best value for frequent creators",
+    "enterprise": "Maximum credits for power users",
+}
+
 PLANS = [
     {"slug": "trial", "name": "Trial", "price": "7.90", "credits_per_period": 100, "interval": "one_off",
      "max_quality": "720p", "commercial_use": False},
@@ -23,6 +32,10 @@ PLANS = [
     {"slug": "pro", "name": "Pro", "price": "49.90", "credits_per_period": 1500, "interval": "month",
      "max_quality": "1080p", "commercial_use": True},
 ]
+
+
+def package_description(package: CreditPackage) -> str:
+    return PACKAGE_DESCRIPTIONS.get(package.slug) or f"{package.credits} credits"
 
 
 def catalog_ensure() -> None:

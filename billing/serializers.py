@@ -1,6 +1,10 @@
 from rest_framework import serializers
 
-PAYMENT_METHODS = ["card", "stripe", "apple_pay", "google_pay", "sandbox"]
+from billing.catalog import package_description
+from billing.models import CreditPackage
+
+# Express accepted stripe and paypal; every method pays through the configured provider (data.payment).
+PAYMENT_METHODS = ["stripe", "paypal", "card", "apple_pay", "google_pay", "sandbox"]
 
 
 class PlanSerializer(serializers.Serializer):
@@ -20,14 +24,38 @@ class PlansSerializer(serializers.Serializer):
     plans = PlanSerializer(many=True)
 
 
+class PercentField(serializers.CharField):
+    """A whole percentage as Express wrote it: 20 -> "20%"."""
+
+    def to_representation(self, value) -> str:
+        return f"{value}%"
+
+
 class PackageSerializer(serializers.Serializer):
+    """A package as routes/credits.js GET /packages listed it, plus `currency` and `savingsPercent`."""
+
     id = serializers.CharField(source="slug")
     name = serializers.CharField()
     credits = serializers.IntegerField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=False)
     currency = serializers.CharField()
-    savings = serializers.IntegerField(source="savings_percent", help_text="Percent saved against the basic package.")
+    description = serializers.SerializerMethodField()
     popular = serializers.BooleanField()
+    savings = PercentField(
+        source="savings_percent",
+        required=False,
+        help_text='Saved against the basic package, e.g. "20%"; absent when nothing is saved.',
+    )
+    savingsPercent = serializers.IntegerField(source="savings_percent")  # noqa: N815
+
+    def get_description(self, package) -> str:
+        return package_description(package)
+
+    def to_representation(self, package):
+        data = super().to_representation(package)
+        if not package.savings_percent:
+            del data["savings"]
+        return data
 
 
 class PackagesSerializer(serializers.Serializer):
@@ -67,8 +95,26 @@ class PurchaseRequestSerializer(serializers.Serializer):
     paymentMethod = serializers.ChoiceField(choices=PAYMENT_METHODS, default="card")  # noqa: N815
     amount = serializers.IntegerField(min_value=1, help_text="Must equal the package's credits.")
 
+    def validate_package(self, value: str) -> str:
+        if not CreditPackage.objects.filter(slug=value, active=True).exists():
+            raise serializers.ValidationError("Must be one of the packages of GET /credits/packages.")
+        return value
+
+
+class PurchaseTransactionSerializer(serializers.Serializer):
+    """routes/credits.js POST /purchase's `transaction`; nothing is added before the provider confirms."""
+
+    package = serializers.CharField(source="order.package.slug")
+    creditsAdded = serializers.IntegerField(  # noqa: N815
+        source="credits_added", help_text="0: the credits come when the payment is confirmed."
+    )
+    price = serializers.DecimalField(source="order.amount", max_digits=10, decimal_places=2, coerce_to_string=False)
+    paymentMethod = serializers.CharField(source="order.payment_method")  # noqa: N815
+    newBalance = serializers.IntegerField(source="new_balance", help_text="The balance now (unchanged).")  # noqa: N815
+
 
 class PurchaseResultSerializer(serializers.Serializer):
+    transaction = PurchaseTransactionSerializer(source="*")
     order = OrderSerializer()
     payment = PaymentInfoSerializer()
 

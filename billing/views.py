@@ -49,38 +49,47 @@ class PurchaseViewSet(viewsets.ViewSet):
         request=PurchaseRequestSerializer,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: PurchaseResultSerializer,
             200: PurchaseResultSerializer,
             400: error_response("VALIDATION_ERROR, INVALID_PACKAGE, AMOUNT_MISMATCH"),
             409: error_response("IDEMPOTENCY_KEY_REUSED"),
-            429: error_response("RATE_LIMITED (10 purchases a day)"),
+            429: error_response("CREDITS_PURCHASE_LIMIT_EXCEEDED (10 purchases a day)"),
             502: error_response("PAYMENT_PROVIDER_ERROR"),
             503: error_response("PAYMENTS_NOT_CONFIGURED (no Stripe keys on this server)"),
         },
         summary="Buy a credit package: creates a pending order; credits come when the payment is confirmed",
         description=(
-            "`amount` must equal the package's credits. The answer holds the `order` (status `pending`) and "
-            "`payment`: with Stripe (`payment.provider` = `stripe`) confirm `payment.clientSecret` with the "
-            "mobile SDK; with the development sandbox (`payment.provider` = `sandbox`, never in production) "
-            "POST `payment.confirmUrl` (`/api/billing/sandbox/confirm/{orderId}`). Credits are granted only "
-            "by the provider's verified webhook, once; poll `GET /api/billing/orders/{orderId}` or the balance. "
-            "201 for a new order, 200 when the Idempotency-Key was seen before."
+            "`amount` must equal the package's credits. `paymentMethod` (`stripe`, `paypal`, ...) is recorded "
+            "on the order; the payment goes through the configured provider. The answer keeps the Express "
+            "app's `transaction` (`creditsAdded` 0 and `newBalance` unchanged: nothing is granted before the "
+            "payment is confirmed) and adds the `order` (status `pending`) and `payment`: with Stripe "
+            "(`payment.provider` = `stripe`) confirm `payment.clientSecret` with the mobile SDK; with the "
+            "development sandbox (`payment.provider` = `sandbox`, never in production) POST "
+            "`payment.confirmUrl` (`/api/billing/sandbox/confirm/{orderId}`). Credits are granted only by the "
+            "provider's verified webhook, once; poll `GET /api/billing/orders/{orderId}` or the balance. "
+            "The same Idempotency-Key answers the same order."
         ),
     )
     @rate_limit("purchase", key="user")
     def purchase(self, request):
         data = _validated(PurchaseRequestSerializer, request)
-        order, created = services.purchase_create(
+        order, _ = services.purchase_create(
             user=request.user,
             package_slug=data["package"],
             amount=data["amount"],
             payment_method=data["paymentMethod"],
             idempotency_key=idempotency_key(request),
         )
-        body = {"order": OrderSerializer(order).data, "payment": services.order_payment_info(order=order)}
+        result = {
+            "order": order,
+            "payment": services.order_payment_info(order=order),
+            "credits_added": 0,
+            "new_balance": request.user.profile.credits,
+        }
         return Response(
-            envelope(body, "Order created; credits are added when the payment is confirmed."),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            envelope(
+                PurchaseResultSerializer(result).data,
+                "Order created; credits are added when the payment is confirmed.",
+            )
         )
 
 

@@ -23,19 +23,20 @@ class CreditsViewSet(viewsets.ViewSet):
         return Response(BalanceSerializer(selectors.credits_balance_get(user=request.user)).data)
 
     @extend_schema(
-        parameters=page_parameters(default_limit=50),
+        parameters=page_parameters(),
         responses={200: HistorySerializer},
-        summary="Ledger entries, newest first",
+        summary="Ledger entries as credit_transactions rows, newest first (20 a page by default)",
     )
     def history(self, request):
-        page, limit = page_params(request, default_limit=50)
+        page, limit = page_params(request)
         items, pagination = paginate(selectors.credits_history(user=request.user), page=page, limit=limit)
+        # HistorySerializer's shape, its rows built by transaction_data (held to TransactionSerializer).
         return Response({"transactions": [transaction_data(row) for row in items], "pagination": pagination})
 
     @extend_schema(
         parameters=[UsageQuerySerializer],
         responses={200: UsageSerializer},
-        summary="Credits spent per day and per quality (refunds net out)",
+        summary="Express's usage totals, and credits spent per day and per quality (refunds net out)",
     )
     def usage(self, request):
         query = UsageQuerySerializer(data=request.query_params)

@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -35,6 +36,18 @@ MOBILE_STATUS = {
     VideoStatus.PROCESSING: "processing",
     VideoStatus.STORING: "processing",
     VideoStatus.READY: "completed",
+    VideoStatus.FAILED: "failed",
+    VideoStatus.CANCELLED: "failed",
+}
+
+
+# The Supabase `videos` row's status (what Express stored and the app decodes in a video row).
+ROW_STATUS = {
+    VideoStatus.QUEUED: "processing",
+    VideoStatus.SUBMITTED: "processing",
+    VideoStatus.PROCESSING: "processing",
+    VideoStatus.STORING: "processing",
+    VideoStatus.READY: "ready",
     VideoStatus.FAILED: "failed",
     VideoStatus.CANCELLED: "failed",
 }
@@ -122,6 +135,15 @@ class Video(models.Model):
     @property
     def mobile_status(self) -> str:
         return MOBILE_STATUS[self.status]
+
+    @property
+    def row_status(self) -> str:
+        return ROW_STATUS[self.status]
+
+    @property
+    def title(self) -> str:
+        """Express's title rule: `ASMR Video <creation date, UTC, YYYY-MM-DD>`."""
+        return f"ASMR Video {self.created_at.astimezone(datetime.UTC):%Y-%m-%d}"
 
 
 class VideoEvent(models.Model):

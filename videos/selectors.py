@@ -1,45 +1,43 @@
 """Reads for the videos API: one user's videos, a job by either of its ids, counts; KIE's credit balance."""
 
 import contextlib
-import functools
 import logging
+import math
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
-from aiasmr.api.exceptions import NotFound
-from aiasmr.db import BoundSelect, PreparedSelect
+from aiasmr.api.exceptions import NotFound, ValidationFailed
 from credits.models import CreditTransaction
 from videos.kie.client import kie_client
-from videos.models import MOBILE_STATUS, Video, VideoStatus
+from videos.models import MOBILE_STATUS, ROW_STATUS, Video, VideoStatus
 
 logger = logging.getLogger("aiasmr.kie")
 
 
-@functools.cache
-def _videos_select() -> tuple[PreparedSelect, list[str]]:
-    # Just what video_data shows (fewer columns to fetch and parse); the rest stay deferred.
-    fields = [
-        "id", "user_id", "status", "provider_task_id", "prompt", "enhanced_prompt", "triggers", "duration",
-        "quality", "aspect_ratio", "image_url", "watermark", "credit_cost", "video_file", "thumbnail_file",
-        "file_size", "is_favorite", "error_code", "error_message", "created_at", "submitted_at", "completed_at",
-    ]
-    # Served by the (user, -created_at, -id) index; the SQL is built once per process.
-    select = PreparedSelect(Video, fields, where="t.user_id = %s", order_by="t.created_at DESC, t.id DESC")
-    return select, fields
+# The columns the video row (videos.serializers.VideoRowSerializer) reads; the list loads only these.
+VIDEO_ROW_COLUMNS = (
+    "id", "user_id", "status", "provider_task_id", "prompt", "enhanced_prompt", "triggers", "duration",
+    "quality", "aspect_ratio", "image_url", "watermark", "credit_cost", "video_file", "thumbnail_file",
+    "file_size", "is_favorite", "error_code", "error_message", "created_at", "updated_at", "submitted_at",
+    "completed_at",
+)  # fmt: skip
 
 
-def videos_for_user(*, user: User) -> BoundSelect:
-    """The user's videos, newest first, as Video objects; count and slice it like a queryset."""
-    select, fields = _videos_select()
-    return select.bind(user.pk, build=lambda row: Video.from_db("default", fields, [row[name] for name in fields]))
+def videos_for_user(*, user: User) -> QuerySet[Video]:
+    """The user's videos, newest first (the (user, -created_at, -id) index)."""
+    return Video.objects.filter(user=user).only(*VIDEO_ROW_COLUMNS).order_by("-created_at", "-id")
 
 
 def video_get_for_user(*, user: User, video_id: uuid.UUID | str) -> Video:
-    """Another user's video is 404, as an unknown one."""
+    """Another user's video is 404, as an unknown one; an id that is not a uuid is a validation error."""
+    try:
+        video_id = video_id if isinstance(video_id, uuid.UUID) else uuid.UUID(str(video_id))
+    except ValueError:
+        raise ValidationFailed(details=[{"field": "id", "message": "Must be a valid UUID."}]) from None
     video = Video.objects.filter(user=user, pk=video_id).first()
     if video is None:
         raise NotFound("Video not found.", code="VIDEO_NOT_FOUND")
@@ -74,9 +72,20 @@ def video_stats(*, user: User) -> dict:
         **{status: Count("id", filter=Q(status=status)) for status in VideoStatus.values},
     )
     by_status = dict.fromkeys(("pending", "processing", "completed", "failed"), 0)
+    by_row_status = dict.fromkeys(("processing", "ready", "failed"), 0)
     for status in VideoStatus.values:
         by_status[MOBILE_STATUS[status]] += counts[status]
+        by_row_status[ROW_STATUS[status]] += counts[status]
+    total = counts["total"]
     return {
+        "statistics": {
+            "total": total,
+            "completed": by_row_status["ready"],
+            "processing": by_row_status["processing"],
+            "failed": by_row_status["failed"],
+            # Math.round: halves up
+            "successRate": math.floor(by_row_status["ready"] * 100 / total + 0.5) if total else 0,
+        },
         "total": counts["total"],
         "byStatus": by_status,
         "favorites": counts["favorites"],
@@ -100,6 +109,8 @@ def kie_account_credits() -> int | None:
     try:
         value = int(kie_client(timeout=settings.KIE_ACCOUNT_TIMEOUT_SECONDS).account_credits())
     except Exception:  # any failure (network, auth, missing key) reads as "unavailable"
-        logger.warning("KIE account credits unavailable", exc_info=True, extra={"event": "kie_credits_failed"})
+        logger.warning(
+            "KIE account credits unavailable", exc_info=True, extra={"event": "kie_credits_failed"}
+        )
     cache.set(KIE_CREDITS_CACHE_KEY, {"value": value}, 60 if value is not None else 15)
     return value

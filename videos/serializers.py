@@ -1,9 +1,10 @@
-"""Input validation for generation and the shapes of videos and job status in the API."""
+"""Input validation for generation and favourites, and the video row (the one shape of a video)."""
 
 import re
 
 from django.conf import settings
-from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aiasmr.api.pagination import PaginationSerializer
@@ -74,169 +75,152 @@ class GenerateSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class JsBooleanField(serializers.Field):
+    """Coerced like JavaScript's `Boolean(value)`: null, false, 0, NaN and "" are false, anything else true."""
+
+    def validate_empty_values(self, data):
+        if data is None:  # Boolean(null)
+            return True, False
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        if data is False or data == "":
+            return False
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return bool(data) and data == data  # 0 and NaN are false
+        return True
+
+    def to_representation(self, value):
+        return bool(value)
+
+
 class FavoriteSerializer(serializers.Serializer):
-    favorite = serializers.BooleanField()
+    favorite = JsBooleanField(required=False, default=False, help_text="Any JSON value; missing is false.")
 
 
-class VideoErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+class _Constant:
+    """A read-only field that always shows one value (a Supabase column this service does not keep)."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(read_only=True, source="*", **kwargs)
+        self.constant = value
+
+    def to_representation(self, _instance):
+        return self.constant
 
 
-class VideoSerializer(serializers.Serializer):
-    """A video as the app sees it; URLs point at the stored copies (signed when the bucket is private)."""
+class ConstantInt(_Constant, serializers.IntegerField):
+    pass
+
+
+class ConstantBool(_Constant, serializers.BooleanField):
+    pass
+
+
+class ConstantChar(_Constant, serializers.CharField):
+    pass
+
+
+class NullIfBlankCharField(serializers.CharField):
+    """A text column whose "" means "none": shown as null, as Express had it."""
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or None
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class MediaUrlField(serializers.Field):
+    """The client URL of a stored file (signed and expiring when the bucket is private), or null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        # preview_url and download_url are the same file: sign it once per video (the FieldFile is cached
+        # on the instance).
+        url = getattr(value, "_client_url", None)
+        if url is None:
+            url = value._client_url = media_url(value)
+        return url
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or None
+
+
+class VideoRowSerializer(serializers.Serializer):
+    """A video as the Supabase `videos` row Express answered (`select('*')`), snake_case.
+
+    The one shape of a video in the API: the list, one video, the favourite answer. Columns Express had
+    and this service does not keep show Express's defaults.
+    """
 
     id = serializers.UUIDField()
-    taskId = serializers.CharField(help_text="The id to poll /generate/status with (the video id).")  # noqa: N815
-    providerTaskId = serializers.CharField(allow_null=True)  # noqa: N815
-    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
-    state = serializers.CharField(
-        help_text="queued, submitted, processing, storing, ready, failed, cancelled"
-    )
-    prompt = serializers.CharField()
-    enhancedPrompt = serializers.CharField()  # noqa: N815
+    user_id = serializers.UUIDField()
+    title = serializers.CharField(help_text="ASMR Video <creation date YYYY-MM-DD>")
+    description = ConstantChar("AI-generated ASMR video via KIE API", allow_null=True)
+    prompt = serializers.CharField(source="enhanced_prompt", help_text="The enhanced prompt sent to KIE.")
+    original_prompt = serializers.CharField(source="prompt", help_text="The prompt as the user typed it.")
     triggers = serializers.ListField(child=serializers.CharField())
-    duration = serializers.IntegerField()
-    quality = serializers.CharField()
-    aspectRatio = serializers.CharField()  # noqa: N815
-    imageUrl = serializers.CharField(allow_blank=True)  # noqa: N815
-    waterMark = serializers.CharField(allow_blank=True)  # noqa: N815
-    creditCost = serializers.IntegerField()  # noqa: N815
-    videoUrl = serializers.CharField(allow_null=True)  # noqa: N815
-    thumbnailUrl = serializers.CharField(allow_null=True)  # noqa: N815
-    fileSize = serializers.IntegerField(allow_null=True)  # noqa: N815
-    isFavorite = serializers.BooleanField()  # noqa: N815
-    error = VideoErrorSerializer(allow_null=True)
-    createdAt = serializers.DateTimeField()  # noqa: N815
-    submittedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
-    completedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    category = ConstantChar("Object")
+    status = serializers.ChoiceField(choices=["processing", "ready", "failed"], source="row_status")
+    credit_cost = serializers.IntegerField()
+    duration = serializers.CharField(allow_null=True, help_text='Seconds, as text: "5" or "8".')
+    resolution = serializers.CharField(source="quality", allow_null=True)
+    thumbnail_url = MediaUrlField(source="thumbnail_file")
+    preview_url = MediaUrlField(source="video_file")
+    download_url = MediaUrlField(source="video_file")
+    file_size = serializers.IntegerField(allow_null=True)
+    views_count = ConstantInt(0)
+    likes_count = ConstantInt(0)
+    shares_count = ConstantInt(0)
+    is_public = ConstantBool(True)
+    is_featured = ConstantBool(False)
+    generation_started_at = serializers.DateTimeField(source="submitted_at", allow_null=True)
+    generation_completed_at = serializers.DateTimeField(source="completed_at", allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS)
+    provider = ConstantChar("kie-runway", allow_null=True)
+    quality = serializers.ChoiceField(choices=QUALITIES)
+    task_id = serializers.SerializerMethodField(
+        help_text="KIE's task id; the video id until KIE has the job."
+    )
+    is_favorite = serializers.BooleanField()
+    error_message = NullIfBlankCharField(allow_null=True)
+    error_code = NullIfBlankCharField(allow_null=True)
+    image_url = NullIfBlankCharField(allow_null=True)
+    watermark = serializers.CharField(allow_blank=True, help_text='Watermark text; "" for none.')
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_task_id(self, video) -> str:
+        return video.provider_task_id or str(video.pk)
 
 
 class VideoListSerializer(serializers.Serializer):
-    videos = VideoSerializer(many=True)
+    videos = VideoRowSerializer(many=True)
     pagination = PaginationSerializer()
 
 
-class VideoStatsSerializer(serializers.Serializer):
+class VideoAnswerSerializer(serializers.Serializer):
+    """`data` of one video, the favourite answer included: the row under `video`."""
+
+    video = VideoRowSerializer()
+
+
+class VideoStatisticsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
-    byStatus = serializers.DictField(
+    completed = serializers.IntegerField()
+    processing = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    successRate = serializers.IntegerField(help_text="Percent of videos ready, rounded.")  # noqa: N815
+
+
+class VideoStatsSerializer(serializers.Serializer):
+    statistics = VideoStatisticsSerializer(help_text="Express's counts, by the row statuses.")
+    total = serializers.IntegerField()
+    byStatus = serializers.DictField(  # noqa: N815
         child=serializers.IntegerField(), help_text="pending/processing/completed/failed"
-    )  # noqa: N815
+    )
     favorites = serializers.IntegerField()
     totalDuration = serializers.IntegerField(help_text="Seconds of completed video.")  # noqa: N815
-
-
-class GenerateParametersSerializer(serializers.Serializer):
-    duration = serializers.IntegerField()
-    quality = serializers.CharField()
-    aspectRatio = serializers.CharField()  # noqa: N815
-    triggers = serializers.ListField(child=serializers.CharField())
-    imageUrl = serializers.CharField(allow_blank=True)  # noqa: N815
-    waterMark = serializers.CharField(allow_blank=True)  # noqa: N815
-
-
-class GenerateResultSerializer(serializers.Serializer):
-    taskId = serializers.CharField(help_text="Poll /generate/status/{taskId}; equals videoId.")  # noqa: N815
-    videoId = serializers.UUIDField()  # noqa: N815
-    status = serializers.CharField()
-    creditsDeducted = serializers.IntegerField()  # noqa: N815
-    remainingCredits = serializers.IntegerField()  # noqa: N815
-    estimatedTime = serializers.IntegerField(help_text="Seconds.")  # noqa: N815
-    prompt = serializers.CharField(help_text="The enhanced prompt sent to the provider.")
-    parameters = GenerateParametersSerializer()
-
-
-class StatusResultSerializer(serializers.Serializer):
-    videoUrl = serializers.CharField(allow_null=True)  # noqa: N815
-    thumbnailUrl = serializers.CharField(allow_null=True)  # noqa: N815
-    duration = serializers.IntegerField()
-
-
-class RefundSerializer(serializers.Serializer):
-    credits = serializers.IntegerField()
-    transactionId = serializers.IntegerField()  # noqa: N815
-
-
-class GenerationStatusSerializer(serializers.Serializer):
-    taskId = serializers.CharField()  # noqa: N815
-    videoId = serializers.UUIDField()  # noqa: N815
-    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
-    state = serializers.CharField()
-    progress = serializers.IntegerField(min_value=0, max_value=100)
-    result = StatusResultSerializer(required=False)
-    video = VideoSerializer(required=False)
-    error = VideoErrorSerializer(required=False)
-    refund = RefundSerializer(required=False, allow_null=True)
-
-
-# --- representations (plain dicts in the shapes above) ---------------------------------------------
-
-
-def video_data(video) -> dict:
-    return {
-        "id": str(video.pk),
-        "taskId": str(video.pk),
-        "providerTaskId": video.provider_task_id,
-        "status": video.mobile_status,
-        "state": video.status,
-        "prompt": video.prompt,
-        "enhancedPrompt": video.enhanced_prompt,
-        "triggers": video.triggers,
-        "duration": video.duration,
-        "quality": video.quality,
-        "aspectRatio": video.aspect_ratio,
-        "imageUrl": video.image_url,
-        "waterMark": video.watermark,
-        "creditCost": video.credit_cost,
-        "videoUrl": media_url(video.video_file),
-        "thumbnailUrl": media_url(video.thumbnail_file),
-        "fileSize": video.file_size,
-        "isFavorite": video.is_favorite,
-        "error": {"code": video.error_code, "message": video.error_message}
-        if video.status in ("failed", "cancelled")
-        else None,
-        "createdAt": video.created_at.isoformat(),
-        "submittedAt": video.submitted_at.isoformat() if video.submitted_at else None,
-        "completedAt": video.completed_at.isoformat() if video.completed_at else None,
-    }
-
-
-PROVIDER_PROGRESS = {"": 5, "wait": 10, "queueing": 25, "generating": 40, "success": 90}
-
-
-def video_progress(video) -> int:
-    if video.status == "ready":
-        return 100
-    if video.status in ("failed", "cancelled"):
-        return 0
-    if video.status == "queued":
-        return 0
-    if video.status == "storing":
-        return 90
-    progress = PROVIDER_PROGRESS.get(video.provider_state, 5)
-    if video.provider_state == "generating" and video.submitted_at:
-        elapsed = (timezone.now() - video.submitted_at).total_seconds()
-        progress += int(45 * min(1.0, elapsed / max(1, settings.GENERATION_ESTIMATED_SECONDS)))
-    return min(progress, 89)
-
-
-def generation_status_data(video, *, refund=None) -> dict:
-    data = {
-        "taskId": str(video.pk),
-        "videoId": str(video.pk),
-        "status": video.mobile_status,
-        "state": video.status,
-        "progress": video_progress(video),
-    }
-    if video.status == "ready":
-        represented = video_data(video)
-        data["result"] = {
-            "videoUrl": represented["videoUrl"],
-            "thumbnailUrl": represented["thumbnailUrl"],
-            "duration": video.duration,
-        }
-        data["video"] = represented
-    elif video.status in ("failed", "cancelled"):
-        data["error"] = {"code": video.error_code, "message": video.error_message}
-        data["refund"] = {"credits": refund.amount, "transactionId": refund.pk} if refund else None
-    return data

@@ -7,8 +7,10 @@ urlpatterns = [
     path("generate/status/<str:task_id>", GenerationViewSet.as_view({"get": "status"})),
     path("generate/cancel/<str:task_id>", GenerationViewSet.as_view({"post": "cancel"})),
     path("kie-callback", KieCallbackViewSet.as_view({"post": "callback"})),
+    path("kie-callback/health", KieCallbackViewSet.as_view({"get": "health"})),
     path("videos", VideoViewSet.as_view({"get": "list"})),
+    # stats before <video_id> (Express's order made it unreachable); the id is checked by the selector (400).
     path("videos/stats", VideoViewSet.as_view({"get": "stats"})),
-    path("videos/<uuid:video_id>", VideoViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
-    path("videos/<uuid:video_id>/favorite", VideoViewSet.as_view({"put": "favorite"})),
+    path("videos/<str:video_id>", VideoViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
+    path("videos/<str:video_id>/favorite", VideoViewSet.as_view({"put": "favorite"})),
 ]

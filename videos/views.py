@@ -3,8 +3,15 @@
 import hmac
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -16,17 +23,21 @@ from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
 from videos import selectors, services
+from videos.job_serializers import (
+    JOB_STATUS_SERIALIZERS,
+    GenerateResultSerializer,
+    JobFailedSerializer,
+    KieAckSerializer,
+    KieCallbackHealthSerializer,
+    job_status_serializer,
+)
 from videos.kie.signing import webhook_signature_valid
 from videos.serializers import (
     FavoriteSerializer,
-    GenerateResultSerializer,
     GenerateSerializer,
-    GenerationStatusSerializer,
+    VideoAnswerSerializer,
     VideoListSerializer,
-    VideoSerializer,
     VideoStatsSerializer,
-    generation_status_data,
-    video_data,
 )
 
 
@@ -36,13 +47,20 @@ class InvalidCallbackAuth(ApiError):
     default_message = "The callback is not authenticated."
 
 
+GENERATION_STATUS = PolymorphicProxySerializer(
+    component_name="GenerationStatus",
+    serializers=list(JOB_STATUS_SERIALIZERS),
+    resource_type_field_name=None,
+)
+
+
 class GenerationViewSet(viewsets.ViewSet):
     @extend_schema(
         request=GenerateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
-            202: GenerateResultSerializer,
-            402: error_response("INSUFFICIENT_CREDITS (details {required, available})"),
+            200: GenerateResultSerializer,
+            400: error_response("INSUFFICIENT_CREDITS (details {required, available}), VALIDATION_ERROR"),
             403: error_response("PLAN_UPGRADE_REQUIRED (1080p needs the pro plan)"),
             409: error_response("IDEMPOTENCY_KEY_REUSED (same key, different request)"),
         },
@@ -68,30 +86,14 @@ class GenerationViewSet(viewsets.ViewSet):
             remaining = video.debit.balance_after
         else:
             remaining = Profile.objects.get(user_id=request.user.pk).credits
-        body = {
-            "taskId": str(video.pk),
-            "videoId": str(video.pk),
-            "status": video.mobile_status,
-            "creditsDeducted": video.credit_cost,
-            "remainingCredits": remaining,
-            "estimatedTime": settings.GENERATION_ESTIMATED_SECONDS,
-            "prompt": video.enhanced_prompt,
-            "parameters": {
-                "duration": video.duration,
-                "quality": video.quality,
-                "aspectRatio": video.aspect_ratio,
-                "triggers": video.triggers,
-                "imageUrl": video.image_url,
-                "waterMark": video.watermark,
-            },
-        }
+        body = GenerateResultSerializer(video, context={"remaining_credits": remaining}).data
         message = (
             "Generation started." if created else "Generation already started with this Idempotency-Key."
         )
-        return Response(envelope(body, message), status=status.HTTP_202_ACCEPTED)
+        return Response(envelope(body, message))
 
     @extend_schema(
-        responses={200: GenerationStatusSerializer, 404: error_response("TASK_NOT_FOUND")},
+        responses={200: GENERATION_STATUS, 404: error_response("TASK_NOT_FOUND")},
         summary="A job's status (taskId: the video id, or KIE's task id)",
     )
     def status(self, request, task_id: str):
@@ -100,22 +102,27 @@ class GenerationViewSet(viewsets.ViewSet):
         refund = None
         if video.status in ("failed", "cancelled"):
             refund = selectors.video_refund_entry(video=video)
-        return Response(envelope(generation_status_data(video, refund=refund)))
+        return Response(envelope(job_status_serializer(video, task_id=task_id, refund=refund).data))
 
     @extend_schema(
         request=None,
         responses={
-            200: GenerationStatusSerializer,
+            200: JobFailedSerializer,
+            400: error_response("CANNOT_CANCEL_COMPLETED, ALREADY_FAILED"),
             404: error_response("TASK_NOT_FOUND"),
-            409: error_response("CANCELLATION_NOT_SUPPORTED (the provider already has the job)"),
         },
         summary="Cancel a job not yet sent to the provider (refunds it)",
+        description=(
+            "Once the provider has the job the answer is HTTP 200 with `success: false` and "
+            "`error.code` CANCELLATION_NOT_SUPPORTED (as Express answered it)."
+        ),
     )
     def cancel(self, request, task_id: str):
         video = selectors.video_get_by_task(user=request.user, task_id=task_id)
         video = services.video_cancel(video=video)
         refund = selectors.video_refund_entry(video=video)
-        return Response(envelope(generation_status_data(video, refund=refund), "Generation cancelled."))
+        data = job_status_serializer(video, task_id=task_id, refund=refund).data
+        return Response(envelope(data, "Generation cancelled."))
 
 
 class KieCallbackViewSet(viewsets.ViewSet):
@@ -146,9 +153,7 @@ class KieCallbackViewSet(viewsets.ViewSet):
             OpenApiParameter("videoId", str, OpenApiParameter.QUERY, required=False),
         ],
         responses={
-            200: inline_serializer(
-                "KieAck", {"code": serializers.IntegerField(), "msg": serializers.CharField()}
-            ),
+            200: KieAckSerializer,
             400: error_response("INVALID_CALLBACK (malformed body; nothing changed)"),
             401: error_response("INVALID_CALLBACK_AUTH (wrong secret, bad or stale signature)"),
         },
@@ -172,8 +177,16 @@ class KieCallbackViewSet(viewsets.ViewSet):
         known = services.kie_callback_handle(
             callback=callback, video_hint=request.query_params.get("videoId"), raw=request.data
         )
-        # KIE wants {"code": 200, "msg": "success"}; "success" keeps it out of the envelope wrapper.
-        return Response({"success": True, "code": 200, "msg": "success" if known else "unknown task"})
+        # A body with "success" is not wrapped in the envelope: KIE reads code/msg, Express sent message/taskId.
+        return Response(KieAckSerializer({"known": known, "task_id": callback["task_id"]}).data)
+
+    @extend_schema(responses={200: KieCallbackHealthSerializer}, summary="The callback route is up", auth=[])
+    def health(self, request):
+        return Response(KieCallbackHealthSerializer({"timestamp": timezone.now()}).data)
+
+
+# Routed as a string so that a malformed id is Express's 400 VALIDATION_ERROR (field "id"), not a 404.
+VIDEO_ID = OpenApiParameter("video_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 class VideoViewSet(viewsets.ViewSet):
@@ -185,45 +198,56 @@ class VideoViewSet(viewsets.ViewSet):
     def list(self, request):
         page, limit = page_params(request, default_limit=20)
         items, pagination = paginate(selectors.videos_for_user(user=request.user), page=page, limit=limit)
-        return Response(
-            envelope({"videos": [video_data(video) for video in items], "pagination": pagination})
-        )
+        return Response(envelope(VideoListSerializer({"videos": items, "pagination": pagination}).data))
 
     @extend_schema(
         responses={200: VideoStatsSerializer}, summary="Counts by status, favourites, total duration"
     )
     def stats(self, request):
-        return Response(envelope(selectors.video_stats(user=request.user)))
+        return Response(envelope(VideoStatsSerializer(selectors.video_stats(user=request.user)).data))
 
     @extend_schema(
-        responses={200: VideoSerializer, 404: error_response("VIDEO_NOT_FOUND")}, summary="One video"
+        responses={
+            200: VideoAnswerSerializer,
+            400: error_response("VALIDATION_ERROR (the id is not a uuid)"),
+            404: error_response("VIDEO_NOT_FOUND"),
+        },
+        parameters=[VIDEO_ID],
+        summary="One video",
     )
-    def retrieve(self, request, video_id):
-        return Response(
-            envelope(video_data(selectors.video_get_for_user(user=request.user, video_id=video_id)))
-        )
+    def retrieve(self, request, video_id: str):
+        video = selectors.video_get_for_user(user=request.user, video_id=video_id)
+        return Response(envelope(VideoAnswerSerializer({"video": video}).data))
 
     @extend_schema(
         request=FavoriteSerializer,
-        responses={200: VideoSerializer, 404: error_response("VIDEO_NOT_FOUND")},
+        responses={
+            200: VideoAnswerSerializer,
+            400: error_response("VALIDATION_ERROR (the id is not a uuid)"),
+            404: error_response("VIDEO_NOT_FOUND"),
+        },
+        parameters=[VIDEO_ID],
         summary="Mark or unmark a favourite",
     )
-    def favorite(self, request, video_id):
+    def favorite(self, request, video_id: str):
         serializer = FavoriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         video = selectors.video_get_for_user(user=request.user, video_id=video_id)
         video = services.video_favorite_set(video=video, favorite=serializer.validated_data["favorite"])
-        return Response(envelope(video_data(video)))
+        message = "Video added to favorites" if video.is_favorite else "Video removed from favorites"
+        return Response(envelope(VideoAnswerSerializer({"video": video}).data, message))
 
     @extend_schema(
         request=None,
         responses={
             200: inline_serializer("VideoDeleted", {"deleted": serializers.BooleanField()}),
+            400: error_response("VALIDATION_ERROR (the id is not a uuid)"),
             404: error_response("VIDEO_NOT_FOUND"),
         },
+        parameters=[VIDEO_ID],
         summary="Delete a video and its stored files",
     )
-    def destroy(self, request, video_id):
+    def destroy(self, request, video_id: str):
         video = selectors.video_get_for_user(user=request.user, video_id=video_id)
         services.video_delete(video=video)
         return Response(envelope({"deleted": True}, "Video deleted."))

@@ -1,18 +1,6 @@
-"""The one error hierarchy, and the DRF exception handler that renders every error in the envelope."""
+"""The one error registry and hierarchy (aiasmr.api.error_handler renders them in the envelope)."""
 
-import logging
 from dataclasses import dataclass
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
-from rest_framework import exceptions as drf
-from rest_framework.response import Response
-from rest_framework_simplejwt.exceptions import AuthenticationFailed as JwtAuthenticationFailed
-from rest_framework_simplejwt.exceptions import InvalidToken as JwtInvalidToken
-
-from aiasmr.api.request_context import current_request_id
-
-logger = logging.getLogger("aiasmr.errors")
 
 
 @dataclass(frozen=True)
@@ -55,23 +43,40 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     ErrorCode("NOT_FOUND", 404, "The resource was not found."),
     ErrorCode("CONFLICT", 409, "The request conflicts with the current state."),
     ErrorCode("IDEMPOTENCY_KEY_REUSED", 409, "This Idempotency-Key was used for a different request."),
-    ErrorCode("RATE_LIMITED", 429, "Too many requests; try again later."),
+    # --- rate limits: one code per limiter (settings.RATE_LIMITS scope), Express's codes and messages ---
+    ErrorCode("RATE_LIMIT_EXCEEDED", 429, "Too many requests from this IP. Please try again later."),
+    ErrorCode("AUTH_RATE_LIMIT_EXCEEDED", 429, "Too many authentication attempts. Please try again later."),
+    ErrorCode(
+        "VIDEO_GENERATION_LIMIT_EXCEEDED", 429,
+        "You have exceeded the video generation limit. Please try again later.",
+    ),
+    ErrorCode(
+        "CREDITS_PURCHASE_LIMIT_EXCEEDED", 429,
+        "You have exceeded the daily credits purchase limit. Please try again tomorrow.",
+    ),
+    ErrorCode("STRICT_RATE_LIMIT_EXCEEDED", 429, "Too many requests to this sensitive endpoint. Please try again later."),
     # --- authentication and permissions ---
-    ErrorCode("NOT_AUTHENTICATED", 401, "Authentication credentials were not provided."),
-    ErrorCode("INVALID_TOKEN", 401, "The token is invalid or expired."),
+    ErrorCode("NO_TOKEN", 401, "Access denied. No token provided."),
+    ErrorCode("INVALID_TOKEN", 401, "Invalid or expired token."),
     ErrorCode("LOGIN_FAILED", 401, "Invalid email or password."),
     ErrorCode("ACCESS_DENIED", 403, "You do not have permission to do this."),
+    ErrorCode("USER_NOT_FOUND", 401, "User not found."),
+    ErrorCode("INSUFFICIENT_PERMISSIONS", 403, "Insufficient permissions."),
     # --- accounts ---
-    ErrorCode("EMAIL_ALREADY_REGISTERED", 409, "An account with this email already exists."),
-    ErrorCode("INVALID_CURRENT_PASSWORD", 400, "The current password is wrong."),
     ErrorCode("PROFILE_NOT_FOUND", 400, "This account has no profile, so no balance."),
+    ErrorCode("REGISTRATION_FAILED", 400, "Registration failed."),
+    ErrorCode("PASSWORD_CHANGE_FAILED", 400, "Password change failed."),
+    ErrorCode("CONFIRMATION_REQUIRED", 400, "Confirmation is required."),
     # --- credits and generation ---
-    ErrorCode("INSUFFICIENT_CREDITS", 402, "Not enough credits."),
+    ErrorCode("INSUFFICIENT_CREDITS", 400, "Not enough credits."),
     ErrorCode("PLAN_UPGRADE_REQUIRED", 403, "Your plan does not include this quality; upgrade to generate it."),
     ErrorCode("TASK_NOT_FOUND", 404, "Task not found."),
     ErrorCode("VIDEO_NOT_FOUND", 404, "Video not found."),
     ErrorCode("VIDEO_NOT_SETTLED", 409, "The video is still being generated; it settles itself."),
-    ErrorCode("CANCELLATION_NOT_SUPPORTED", 409, "The provider already has this job; it cannot be cancelled."),
+    ErrorCode("CANNOT_CANCEL_COMPLETED", 400, "Cannot cancel a completed generation."),
+    ErrorCode("ALREADY_FAILED", 400, "This generation has already failed."),
+    # HTTP 200 with success false: Express answered it with res.json (the app decodes it so).
+    ErrorCode("CANCELLATION_NOT_SUPPORTED", 200, "The provider already has this job; it cannot be cancelled."),
     ErrorCode("INVALID_CALLBACK", 400, "The callback is malformed."),
     ErrorCode("INVALID_CALLBACK_AUTH", 401, "The callback is not authenticated."),
     # --- the video provider (KIE): a failed or refused call is a 502; the codes also name a failed video ---
@@ -107,7 +112,7 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     # as a refused provider call (502).
     ErrorCode("PROVIDER_NOT_FOUND", 404, "The payment provider was not found.", also_status=(502,)),
     # --- the server ---
-    ErrorCode("INTERNAL_ERROR", 500, "An unexpected error occurred."),
+    ErrorCode("INTERNAL_SERVER_ERROR", 500, "Internal server error occurred"),
     ErrorCode("SERVICE_UNAVAILABLE", 503, "The service is temporarily unavailable."),
 )
 
@@ -130,6 +135,8 @@ class ApiError(Exception):
     code = "BAD_REQUEST"
     status_code = ERROR_CODES["BAD_REQUEST"].status
     default_message = ERROR_CODES["BAD_REQUEST"].message
+    # Keys Express sends beside code and message at the error's top level (a rate limit's `retryAfter`).
+    extra: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -159,7 +166,9 @@ class MalformedRequest(ApiError):
 
 
 class NotAuthenticated(ApiError):
-    code = "NOT_AUTHENTICATED"
+    """No `Authorization: Bearer` header (Express's NO_TOKEN)."""
+
+    code = "NO_TOKEN"
 
 
 class InvalidToken(ApiError):
@@ -204,12 +213,62 @@ class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
-class RateLimited(ApiError):
-    code = "RATE_LIMITED"
+def window_text(seconds: int) -> str:
+    """A limiter's window the way Express's messages word it: "60 seconds", "15 minutes", "1 hour", "24 hours"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 and (unit == "hour" or seconds > 60):
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
-    def __init__(self, *, retry_after: int, scope: str = "api"):
+
+class RateLimited(ApiError):
+    """429 of the general limiter (scope `api`); a subclass per other limiter carries Express's code for it.
+
+    `error.retryAfter` is the window as Express words it (a string), the `Retry-After` header the seconds
+    left, and `details` the limiter's {limit, windowMs} (Express sent them for generation only).
+    """
+
+    code = "RATE_LIMIT_EXCEEDED"
+    scope = "api"
+
+    def __init__(self, *, retry_after: int, scope: str | None = None, limit: int | None = None, window: int = 60):
         self.retry_after = max(1, int(retry_after))
-        super().__init__(details={"retryAfter": self.retry_after, "scope": scope})
+        self.scope = scope or self.scope
+        super().__init__(details={"limit": limit, "windowMs": window * 1000})
+        self.extra = {"retryAfter": window_text(window)}
+
+
+class AuthRateLimited(RateLimited):
+    code = "AUTH_RATE_LIMIT_EXCEEDED"
+    scope = "auth"
+
+
+class GenerationRateLimited(RateLimited):
+    code = "VIDEO_GENERATION_LIMIT_EXCEEDED"
+    scope = "generate"
+
+
+class PurchaseRateLimited(RateLimited):
+    code = "CREDITS_PURCHASE_LIMIT_EXCEEDED"
+    scope = "purchase"
+
+
+class StrictRateLimited(RateLimited):
+    code = "STRICT_RATE_LIMIT_EXCEEDED"
+    scope = "sensitive"
+
+
+# settings.RATE_LIMITS scope -> its error; a scope not listed answers the general limiter's code.
+RATE_LIMIT_ERRORS: dict[str, type[RateLimited]] = {
+    cls.scope: cls for cls in (RateLimited, AuthRateLimited, GenerationRateLimited, PurchaseRateLimited, StrictRateLimited)
+}
+
+
+def rate_limited(*, scope: str, retry_after: int, limit: int, window: int) -> RateLimited:
+    """The error of the limiter `scope` once `limit` requests per `window` seconds are used up."""
+    error_class = RATE_LIMIT_ERRORS.get(scope, RateLimited)
+    return error_class(retry_after=retry_after, scope=scope, limit=limit, window=window)
 
 
 class ProviderError(ApiError):
@@ -223,80 +282,14 @@ class ServiceUnavailable(ApiError):
 
 
 class InternalError(ApiError):
-    code = "INTERNAL_ERROR"
+    code = "INTERNAL_SERVER_ERROR"
 
 
-def error_body(code: str, message: str, details=None) -> dict:
-    return {"success": False, "error": {"code": code, "message": message, "details": details or {}}}
+class InsufficientPermissions(ApiError):
+    """Signed in, but not staff (Express's adminAuthMiddleware)."""
+
+    code = "INSUFFICIENT_PERMISSIONS"
 
 
-def _validation_details(detail, prefix: str = "") -> list[dict]:
-    """Flattens DRF's nested error detail into a list of {field, message}."""
-    items: list[dict] = []
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            field = key if key != "non_field_errors" else ""
-            name = f"{prefix}.{field}" if prefix and field else (field or prefix)
-            items.extend(_validation_details(value, name))
-    elif isinstance(detail, list):
-        for index, value in enumerate(detail):
-            if isinstance(value, dict | list) and not isinstance(value, str):
-                items.extend(_validation_details(value, f"{prefix}[{index}]" if prefix else str(index)))
-            else:
-                items.append({"field": prefix or "non_field_errors", "message": str(value)})
-    else:
-        items.append({"field": prefix or "non_field_errors", "message": str(detail)})
-    return items
-
-
-def as_api_error(exc: Exception) -> ApiError | None:
-    """Maps Django's and DRF's own exceptions onto the hierarchy; None for unexpected ones."""
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, drf.ValidationError):
-        return ValidationFailed(details=_validation_details(exc.detail))
-    if isinstance(exc, drf.ParseError):
-        return MalformedRequest(str(exc.detail))
-    if isinstance(exc, JwtInvalidToken | JwtAuthenticationFailed):
-        return InvalidToken()
-    if isinstance(exc, drf.NotAuthenticated):
-        return NotAuthenticated()
-    if isinstance(exc, drf.AuthenticationFailed):
-        return InvalidToken()
-    if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
-        return AccessDenied()
-    if isinstance(exc, drf.NotFound | Http404):
-        return NotFound()
-    if isinstance(exc, drf.MethodNotAllowed):
-        return MethodNotAllowed()
-    if isinstance(exc, drf.UnsupportedMediaType):
-        return UnsupportedMediaType()
-    if isinstance(exc, drf.NotAcceptable):
-        return ApiError("Only application/json responses are offered.", code="NOT_ACCEPTABLE")
-    if isinstance(exc, drf.Throttled):
-        return RateLimited(retry_after=int(exc.wait or 60))
-    if isinstance(exc, drf.APIException):
-        error = ApiError(str(exc.detail))
-        error.status_code = exc.status_code
-        return error
-    return None
-
-
-def api_error_response(error: ApiError) -> Response:
-    body = error_body(error.code, error.message, error.details)
-    if error.status_code >= 500:
-        body["error"]["details"] = {**(error.details or {}), "requestId": current_request_id()}
-    response = Response(body, status=error.status_code)
-    if isinstance(error, RateLimited):
-        response["Retry-After"] = str(error.retry_after)
-    return response
-
-
-def envelope_exception_handler(exc, context):
-    error = as_api_error(exc)
-    if error is None:
-        logger.exception("unhandled error", extra={"event": "unhandled_error"})
-        error = InternalError()
-    elif error.status_code >= 500:
-        logger.error("provider error", extra={"event": "provider_error", "code": error.code})
-    return api_error_response(error)
+def error_body(code: str, message: str, details=None, *, extra: dict | None = None) -> dict:
+    return {"success": False, "error": {"code": code, "message": message, **(extra or {}), "details": details or {}}}

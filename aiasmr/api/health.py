@@ -1,4 +1,8 @@
-"""Health endpoints: plain JSON (not the envelope), as the seed had them."""
+"""Health endpoints: plain JSON (not the envelope), in Express's shapes (routes/health.js).
+
+Express also answered `memory` and `system` (heap sizes, platform, runtime version, pid); they describe the
+process to an attacker and no monitor needs them, so they are left out (deliberate difference).
+"""
 
 import time
 import uuid
@@ -15,6 +19,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 STARTED_AT = time.monotonic()
+STARTED_AT_WALL = timezone.now()
 
 
 def _timed(check) -> dict:
@@ -71,40 +76,61 @@ def optional_checks() -> dict:
     return {**app_checks, "worker": check_worker}
 
 
-def _basic():
-    return {
-        "status": "OK",
-        "timestamp": timezone.now().isoformat(),
-        "version": settings.VERSION,
-        "environment": settings.DJANGO_ENV,
-        "uptime": round(time.monotonic() - STARTED_AT, 1),
-    }
+# Express's service names in /detailed's `services` -> the check behind each.
+EXPRESS_SERVICES = {"database": "database", "kieApi": "kie", "r2Storage": "storage"}
+
+
+def uptime() -> int:
+    """Whole seconds since this process started (Math.floor(process.uptime()))."""
+    return int(time.monotonic() - STARTED_AT)
+
+
+def application_info() -> dict:
+    return {"uptime": uptime(), "version": settings.VERSION, "environment": settings.DJANGO_ENV}
+
+
+def _now() -> str:
+    return timezone.now().isoformat()
 
 
 @require_GET
 def health(request):
-    return JsonResponse(_basic())
+    return JsonResponse({"status": "OK", "timestamp": _now(), **application_info()})
 
 
 @require_GET
 def live(request):
-    return JsonResponse({"status": "alive", "timestamp": timezone.now().isoformat()})
+    return JsonResponse({"status": "alive", "timestamp": _now(), "uptime": uptime()})
 
 
 @require_GET
 def ready(request):
     services = {name: _timed(check) for name, check in CORE_CHECKS.items()}
     failed = [name for name, result in services.items() if result["status"] != "up"]
-    body = {"status": "not_ready" if failed else "ready", "services": services, "failed": failed}
+    body = {"status": "ready", "timestamp": _now(), "services": services, "failed": failed}
+    if failed:
+        body.update(status="not_ready", error=f"unavailable: {', '.join(failed)}")
     return JsonResponse(body, status=503 if failed else 200)
 
 
 @require_GET
 def detailed(request):
     optional = optional_checks()
-    services = {name: _timed(check) for name, check in {**CORE_CHECKS, **optional}.items()}
-    core_down = any(services[name]["status"] != "up" for name in CORE_CHECKS)
-    optional_down = any(services[name]["status"] != "up" for name in optional)
+    checks = {name: _timed(check) for name, check in {**CORE_CHECKS, **optional}.items()}
+    core_down = any(checks[name]["status"] != "up" for name in CORE_CHECKS)
+    optional_down = any(checks[name]["status"] != "up" for name in optional)
     overall = "unhealthy" if core_down else "degraded" if optional_down else "healthy"
+    services = {
+        express: "healthy" if checks.get(name, {}).get("status") == "up" else "unhealthy"
+        for express, name in EXPRESS_SERVICES.items()
+    }
+    body = {
+        "overall": overall,
+        "timestamp": _now(),
+        "services": services,
+        "application": {"status": "healthy", **application_info(), "startTime": STARTED_AT_WALL.isoformat()},
+        # Each check's detail (status up/down, latency), cache and worker included.
+        "checks": checks,
+    }
     status = {"healthy": 200, "degraded": 207, "unhealthy": 503}[overall]
-    return JsonResponse({"overall": overall, **_basic(), "services": services}, status=status)
+    return JsonResponse(body, status=status)

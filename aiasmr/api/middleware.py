@@ -8,7 +8,8 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from aiasmr.api.exceptions import PayloadTooLarge, RateLimited, error_body
+from aiasmr.api.error_handler import api_error_body, api_error_headers
+from aiasmr.api.exceptions import ApiError, PayloadTooLarge, RateLimited, error_body
 from aiasmr.api.logging import access_log
 from aiasmr.api.ratelimit import client_ip, enforce_rate_limit
 from aiasmr.api.request_context import reset_request_id, set_request_id
@@ -16,14 +17,14 @@ from aiasmr.api.request_context import reset_request_id, set_request_id
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _DEFAULT_ERROR_CODES = {
     400: "BAD_REQUEST",
-    401: "NOT_AUTHENTICATED",
+    401: "NO_TOKEN",
     403: "ACCESS_DENIED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "INTERNAL_SERVER_ERROR",
     502: "PROVIDER_ERROR",
     503: "SERVICE_UNAVAILABLE",
 }
@@ -32,7 +33,16 @@ RATE_LIMIT_EXEMPT = re.compile(r"^/(health$|api/health|api/kie-callback|api/bill
 
 
 def error_json(status: int, code: str, message: str, details=None) -> JsonResponse:
-    return JsonResponse(error_body(code, message, details), status=status)
+    response = JsonResponse(error_body(code, message, details), status=status)
+    response.error_code = code  # for the access log line
+    return response
+
+
+def api_error_json(error: ApiError) -> JsonResponse:
+    """`error` answered from a middleware (outside DRF), exactly as the exception handler answers it."""
+    response = JsonResponse(api_error_body(error), status=error.status_code, headers=api_error_headers(error))
+    response.error_code = error.code
+    return response
 
 
 class RequestIdMiddleware:
@@ -63,8 +73,7 @@ class RequestIdMiddleware:
         except ValueError:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            error = PayloadTooLarge(details={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
-            return error_json(error.status_code, error.code, error.message, error.details)
+            return api_error_json(PayloadTooLarge(details={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}))
         return self.get_response(request)
 
     @staticmethod
@@ -97,6 +106,8 @@ class RequestIdMiddleware:
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
+                # The envelope's error code (None on success), so error rates can be watched by code.
+                "code": getattr(response, "error_code", None),
                 "duration_ms": round((time.monotonic() - started) * 1000, 2),
                 "user": str(user.pk) if user is not None and user.is_authenticated else None,
                 "ip": client_ip(request),
@@ -115,8 +126,6 @@ class ApiRateLimitMiddleware:
             try:
                 enforce_rate_limit(request, "api", key="ip")
             except RateLimited as error:
-                response = error_json(error.status_code, error.code, error.message, error.details)
-                response["Retry-After"] = str(error.retry_after)
-                return response
+                return api_error_json(error)
         return self.get_response(request)
 

@@ -5,9 +5,9 @@ import ipaddress
 import logging
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _split_rate, get_usage
 
-from aiasmr.api.exceptions import RateLimited
+from aiasmr.api.exceptions import rate_limited
 from aiasmr.api.logging import security_log
 
 logger = logging.getLogger("aiasmr.ratelimit")
@@ -44,11 +44,10 @@ KEYS = {"ip": _key_ip, "user": _key_user}
 
 
 def enforce_rate_limit(request, scope: str, *, key: str) -> None:
-    """Counts this request against `scope` and raises RateLimited once the limit is passed."""
+    """Counts this request against `scope` and raises the scope's RateLimited once the limit is passed."""
+    rate = settings.RATE_LIMITS[scope]
     try:
-        usage = get_usage(
-            request, group=f"aiasmr.{scope}", key=KEYS[key], rate=settings.RATE_LIMITS[scope], increment=True
-        )
+        usage = get_usage(request, group=f"aiasmr.{scope}", key=KEYS[key], rate=rate, increment=True)
     except Exception:
         # The shared cache is down: serve the request (fail open) rather than fail every request.
         logger.exception("rate limit cache unavailable", extra={"event": "ratelimit_cache_error", "scope": scope})
@@ -58,7 +57,9 @@ def enforce_rate_limit(request, scope: str, *, key: str) -> None:
             "rate limit hit",
             extra={"event": "rate_limited", "scope": scope, "path": request.path, "ip": client_ip(request)},
         )
-        raise RateLimited(retry_after=usage["time_left"] if usage["time_left"] > 0 else 60, scope=scope)
+        limit, window = _split_rate(rate)
+        retry_after = usage["time_left"] if usage["time_left"] > 0 else window
+        raise rate_limited(scope=scope, retry_after=retry_after, limit=limit, window=window)
 
 
 def rate_limit(scope: str, *, key: str):

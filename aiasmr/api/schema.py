@@ -15,6 +15,9 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]*\b")
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable UPPER_SNAKE code.")
     message = serializers.CharField()
+    retryAfter = serializers.CharField(  # noqa: N815 - Express's spelling
+        required=False, help_text='Rate limits only: the window as Express words it ("60 seconds", "1 hour").'
+    )
     details = serializers.JSONField(help_text="Field errors (a list of {field, message}) or context.")
 
 
@@ -67,12 +70,12 @@ def common_errors() -> dict[int, str]:
     """The errors every operation may answer, by status, from the registry (with the notes clients need)."""
     notes = {
         "VALIDATION_ERROR": "details: [{field, message}]",
-        "RATE_LIMITED": "Retry-After header",
-        "INTERNAL_ERROR": "details.requestId",
+        "RATE_LIMIT_EXCEEDED": "error.retryAfter, Retry-After header",
+        "INTERNAL_SERVER_ERROR": "details.requestId",
     }
     by_status: dict[int, list[str]] = {}
-    for code in ("VALIDATION_ERROR", "INVALID_JSON", "NOT_AUTHENTICATED", "INVALID_TOKEN", "RATE_LIMITED",
-                 "INTERNAL_ERROR"):
+    for code in ("VALIDATION_ERROR", "INVALID_JSON", "NO_TOKEN", "INVALID_TOKEN", "USER_NOT_FOUND",
+                 "RATE_LIMIT_EXCEEDED", "INTERNAL_SERVER_ERROR"):
         note = f" ({notes[code]})" if code in notes else ""
         by_status.setdefault(error_code(code).status, []).append(code + note)
     return {status: ", ".join(codes) for status, codes in by_status.items()}
@@ -106,7 +109,9 @@ class EnvelopeAutoSchema(AutoSchema):
                 raise ValueError(f"{self.method} {self.path}: {', '.join(wrong)} documented under {status_code}, "
                                  "not the status registered in ERROR_CODES")
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if str(status_code).startswith("2") and serializer is not None and not _is_error(serializer):
+        # A serializer with `plain_body = True` is the whole body already (the health routes' {success, ...}).
+        wrap = serializer is not None and not _is_error(serializer) and not getattr(serializer, "plain_body", False)
+        if str(status_code).startswith("2") and wrap:
             for media in response.get("content", {}).values():
                 inner = media.get("schema")
                 if inner is None:

@@ -1,31 +1,29 @@
 """Fallback views: every unknown route and unhandled error in the contract's envelope."""
 
-from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aiasmr.api.exceptions import error_body
-from aiasmr.api.request_context import current_request_id
+from aiasmr.api.exceptions import AccessDenied, ApiError, InternalError, NotFound
+from aiasmr.api.middleware import api_error_json
 
 
 def not_found(request, exception=None):
-    return JsonResponse(error_body("NOT_FOUND", "No route matches this path."), status=404)
+    return api_error_json(NotFound("No route matches this path."))
 
 
 def server_error(request):
-    body = error_body("INTERNAL_ERROR", "An unexpected error occurred.", {"requestId": current_request_id()})
-    return JsonResponse(body, status=500)
+    return api_error_json(InternalError())
 
 
 def bad_request(request, exception=None):
-    return JsonResponse(error_body("BAD_REQUEST", "The request could not be processed."), status=400)
+    return api_error_json(ApiError())
 
 
 def permission_denied(request, exception=None):
-    return JsonResponse(error_body("ACCESS_DENIED", "You do not have permission to do this."), status=403)
+    return api_error_json(AccessDenied())
 
 
 class PingSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.services import user_delete
-from aiasmr.api.exceptions import Conflict
+from aiasmr.api.exceptions import ApiError
 from aiasmr.api.logging import security_log
 from credits.models import TransactionType
 from credits.services import credits_grant
@@ -26,7 +26,8 @@ def user_register(*, email: str, password: str) -> User:
                     idempotency_key="signup-bonus",
                 )
     except IntegrityError:
-        raise Conflict("An account with this email already exists.", code="EMAIL_ALREADY_REGISTERED")
+        # Express's answer to "User already exists" (routes/auth.js): 400, no hint beyond the message.
+        raise ApiError("User already exists", code="REGISTRATION_FAILED") from None
     user.profile.refresh_from_db()  # the bonus was written through a locked copy of the row
     return user
 

@@ -6,12 +6,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.serializers import (
+    AccountDeleteSerializer,
     AuthResultSerializer,
     RegisterSerializer,
-    StatisticsSerializer,
+    StatisticsResultSerializer,
     auth_result_data,
 )
 from accounts.services import auth_tokens_issue
+from aiasmr.api.exceptions import ApiError
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
@@ -24,7 +26,7 @@ class RegistrationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: AuthResultSerializer, 409: error_response("EMAIL_ALREADY_REGISTERED")},
+        responses={201: AuthResultSerializer, 400: error_response("VALIDATION_ERROR, REGISTRATION_FAILED")},
         summary="Create an account (grants the signup bonus)",
     )
     @rate_limit("auth", key="ip")
@@ -38,12 +40,20 @@ class RegistrationViewSet(viewsets.ViewSet):
 
 
 class AccountViewSet(viewsets.ViewSet):
-    @extend_schema(responses={200: StatisticsSerializer}, summary="Videos and credits statistics")
+    @extend_schema(responses={200: StatisticsResultSerializer}, summary="Videos and credits statistics")
     def statistics(self, request):
-        return Response(StatisticsSerializer(selectors.user_statistics(user=request.user)).data)
+        return Response(StatisticsResultSerializer(selectors.user_statistics(user=request.user)).data)
 
-    @extend_schema(responses={200: None}, summary="Delete the account and its stored files")
-    @rate_limit("sensitive", key="user")
+    @extend_schema(
+        request=AccountDeleteSerializer,
+        responses={200: None, 400: error_response("CONFIRMATION_REQUIRED")},
+        summary="Delete the account and its stored files (needs {confirmDeletion: true})",
+    )
+    @rate_limit("sensitive", key="user")  # before the confirmation check: refusals count, as in Express
     def delete_account(self, request):
+        data = AccountDeleteSerializer(data=request.data if isinstance(request.data, dict) else {})
+        data.is_valid(raise_exception=True)
+        if not data.validated_data.get("confirmDeletion"):
+            raise ApiError("Account deletion confirmation required", code="CONFIRMATION_REQUIRED")
         services.account_delete(user=request.user)
-        return Response(envelope(None, "Account deleted."))
+        return Response(envelope(None, "Account deleted successfully"))

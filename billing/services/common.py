@@ -19,12 +19,12 @@ class InvalidSignature(ApiError):
     code = "INVALID_SIGNATURE"  # 400, its message from the registry
 
 
-def payment_provider_error(exc: Exception) -> ProviderError:
+def payment_provider_error(*, exc: Exception) -> ProviderError:
     """The API error for a provider call that failed (the cause stays in the logs, not in the answer)."""
     return ProviderError("The payment provider is unavailable; try again later.", code="PAYMENT_PROVIDER_ERROR")
 
 
-def uuid_or_none(value: object) -> uuid.UUID | None:
+def uuid_or_none(*, value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -77,7 +77,7 @@ def order_payment_ensure(*, order: Order) -> Order:
         Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING, provider_payment_id__isnull=True).update(
             status=OrderStatus.FAILED, failure_reason=str(exc)[:255], updated_at=timezone.now()
         )
-        raise payment_provider_error(exc)
+        raise payment_provider_error(exc=exc)
     Order.objects.filter(pk=order.pk, provider_payment_id__isnull=True).update(
         provider_payment_id=session.payment_id, client_secret=session.client_secret or "", updated_at=timezone.now()
     )

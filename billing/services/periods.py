@@ -25,7 +25,7 @@ from credits.services import credits_grant
 logger = logging.getLogger("aiasmr.billing")
 
 
-def add_months(moment: datetime, months: int = 1) -> datetime:
+def add_months(*, moment: datetime, months: int = 1) -> datetime:
     """The same day `months` later (the month's last day when it is shorter)."""
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
@@ -37,7 +37,7 @@ def period_end(*, plan: Plan, start: datetime) -> datetime:
     """When a period of `plan` starting at `start` ends: a month, or the trial's days for a one-off plan."""
     if plan.interval == Plan.Interval.ONE_OFF:
         return start + timedelta(days=settings.TRIAL_PERIOD_DAYS)
-    return add_months(start)
+    return add_months(moment=start)
 
 
 def subscription_period_grant(

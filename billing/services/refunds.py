@@ -25,7 +25,7 @@ def order_refund(*, order: Order, staff_user: User | None = None) -> Order:
     try:
         refund_id = provider.refund_create(order=order)
     except PaymentProviderError as exc:
-        raise payment_provider_error(exc)
+        raise payment_provider_error(exc=exc)
     Order.objects.filter(pk=order.pk).update(provider_refund_id=refund_id, updated_at=timezone.now())
     logger.info(
         "order refund requested",

@@ -79,7 +79,7 @@ def subscription_create(*, user: User, plan_slug: str, payment_method: str = "")
         session = provider.subscription_create(subscription=subscription, email=user.email)
     except PaymentProviderError as exc:
         Subscription.objects.filter(pk=subscription.pk).update(status=SubscriptionStatus.CANCELLED)
-        raise payment_provider_error(exc)
+        raise payment_provider_error(exc=exc)
     Subscription.objects.filter(pk=subscription.pk).update(
         provider_subscription_id=session.subscription_id, provider_customer_id=session.customer_id
     )
@@ -116,7 +116,7 @@ def subscription_cancel(*, user: User) -> Subscription:
             try:
                 get_provider(subscription.provider).subscription_cancel(subscription=subscription)
             except PaymentProviderError as exc:
-                raise payment_provider_error(exc)
+                raise payment_provider_error(exc=exc)
         Subscription.objects.filter(pk=subscription.pk).update(cancel_at_period_end=True, updated_at=timezone.now())
     subscription.refresh_from_db()
     return subscription
@@ -141,7 +141,7 @@ def subscriptions_renew(*, now: datetime | None = None) -> dict:
         )
         if renewable:
             start = subscription.current_period_end
-            end = add_months(start)
+            end = add_months(moment=start)
             provider = get_provider("sandbox")
             obj = provider.invoice_paid_object(
                 subscription=subscription, period_start=int(start.timestamp()), period_end=int(end.timestamp())

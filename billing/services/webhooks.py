@@ -100,7 +100,7 @@ def _order_for_payment(provider: str, obj: dict) -> Order | None:
     if order is None and order_id:
         # The payment was created but its id was never saved (a crash between the two).
         order = Order.objects.select_related("package").filter(
-            pk=uuid_or_none(order_id), provider=provider, provider_payment_id__isnull=True
+            pk=uuid_or_none(value=order_id), provider=provider, provider_payment_id__isnull=True
         ).first()
         if order is not None and payment_id:
             Order.objects.filter(pk=order.pk, provider_payment_id__isnull=True).update(provider_payment_id=payment_id)
@@ -317,7 +317,7 @@ def sandbox_payment_confirm(*, user: User, order_id: uuid.UUID | str, outcome: s
     signed webhook through the same verified path as a real provider. Not routed in production."""
     if not settings.SANDBOX_PAYMENTS_ENABLED:
         raise NotFound("Not available.", code="NOT_FOUND")
-    order = Order.objects.filter(pk=uuid_or_none(order_id), user=user, provider="sandbox").first()
+    order = Order.objects.filter(pk=uuid_or_none(value=order_id), user=user, provider="sandbox").first()
     if order is None:
         raise NotFound("The order was not found.", code="ORDER_NOT_FOUND")
     order = order_payment_ensure(order=order)

@@ -74,7 +74,7 @@ def test_password_change_revokes_other_sessions_and_returns_fresh_tokens(auth_cl
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"currentPassword": "Wrong-pass-1!", "newPassword": "Brand-new-pass9!", "confirmPassword": "Brand-new-pass9!"}, "INVALID_CURRENT_PASSWORD"),
+        ({"currentPassword": "Wrong-pass-1!", "newPassword": "Brand-new-pass9!", "confirmPassword": "Brand-new-pass9!"}, "PASSWORD_CHANGE_FAILED"),
         ({"currentPassword": DEFAULT_PASSWORD, "newPassword": "Brand-new-pass9!", "confirmPassword": "Other-pass-9!"}, "VALIDATION_ERROR"),
         ({"currentPassword": DEFAULT_PASSWORD, "newPassword": "weak", "confirmPassword": "weak"}, "VALIDATION_ERROR"),
         ({"currentPassword": DEFAULT_PASSWORD, "newPassword": DEFAULT_PASSWORD, "confirmPassword": DEFAULT_PASSWORD}, "VALIDATION_ERROR"),
@@ -88,29 +88,54 @@ def test_password_change_errors(auth_client, body, code):
 
 
 def test_preferences_read_and_update(auth_client):
-    assert auth_client.get("/api/user/preferences").json()["data"] == {
+    data = auth_client.get("/api/user/preferences").json()["data"]
+    assert {key: data[key] for key in ("resolution", "maxDuration", "language", "timezone")} == {
         "resolution": "720p", "maxDuration": 5, "language": "en", "timezone": "UTC",
+    }
+    assert data["preferences"]["video"] == {
+        "defaultQuality": "720p", "defaultAspectRatio": "16:9", "defaultDuration": 5, "autoDownload": False,
     }
     response = auth_client.put("/api/user/preferences", {"timezone": "Europe/Paris", "maxDuration": 8}, format="json")
     assert response.status_code == 200
     assert response.json()["data"]["timezone"] == "Europe/Paris"
+    assert response.json()["data"]["preferences"]["video"]["defaultDuration"] == 8
     bad = auth_client.put("/api/user/preferences", {"timezone": "Mars/Base"}, format="json")
     assert bad.json()["error"]["details"][0]["field"] == "timezone"
 
 
+def test_preferences_update_in_the_nested_shape(auth_client):
+    body = {"preferences": {"video": {"defaultQuality": "1080p", "defaultDuration": 8}}}
+    response = auth_client.put("/api/user/preferences", body, format="json")
+    assert response.status_code == 200
+    assert response.json()["data"]["preferences"]["video"]["defaultQuality"] == "1080p"
+    profile = Profile.objects.get(user=auth_client.user)
+    assert (profile.preferred_resolution, profile.max_duration) == ("1080p", 8)
+    bad = auth_client.put("/api/user/preferences", {"preferences": {"video": {"defaultDuration": 7}}}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "preferences.video.defaultDuration"
+
+
 def test_statistics_from_real_rows(auth_client):
-    data = auth_client.get("/api/user/statistics").json()["data"]
-    assert data["videos"] == {"total": 0, "completed": 0, "processing": 0, "failed": 0}
-    assert data["credits"]["spent"] == 0
-    assert data["successRate"] == 0.0
-    assert data["memberSince"]
+    statistics = auth_client.get("/api/user/statistics").json()["data"]["statistics"]
+    assert statistics["videos"] == {"total": 0, "completed": 0, "processing": 0, "failed": 0, "successRate": 0}
+    assert statistics["credits"] == {"totalSpent": 0, "totalPurchased": 0, "totalRefunded": 0, "currentBalance": 20}
+    assert statistics["usage"]["averageCreditsPerVideo"] == 0
+    assert statistics["usage"]["memberSince"] == statistics["account"]["member_since"]
+
+
+@pytest.mark.parametrize("body", [{}, {"confirmDeletion": False}, {"confirmDeletion": ""}, {"confirmDeletion": 0}])
+def test_account_deletion_needs_a_truthy_confirmation(auth_client, body):
+    response = auth_client.delete("/api/user/account", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "CONFIRMATION_REQUIRED"
+    assert User.objects.filter(pk=auth_client.user.pk).exists()
 
 
 def test_account_deletion_keeps_ledger_anonymised(auth_client):
     user_id = auth_client.user.pk
-    response = auth_client.delete("/api/user/account")
+    response = auth_client.delete("/api/user/account", {"confirmDeletion": True}, format="json")
     assert response.status_code == 200
     assert not User.objects.filter(pk=user_id).exists()
     entries = CreditTransaction.objects.filter(description="Signup bonus", user__isnull=True)
     assert entries.count() == 1
-    assert auth_client.get("/api/user/profile").json()["error"]["code"] == "INVALID_TOKEN"
+    assert auth_client.get("/api/user/profile").json()["error"]["code"] == "USER_NOT_FOUND"

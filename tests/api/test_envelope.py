@@ -4,6 +4,9 @@ import logging
 import pytest
 from django.test import override_settings
 
+from aiasmr.api.error_handler import api_error_body
+from aiasmr.api.exceptions import ValidationFailed
+
 pytestmark = pytest.mark.django_db
 
 
@@ -64,7 +67,7 @@ def test_oversized_body_is_413(api_client):
 def test_unhandled_error_is_500_with_request_id_and_no_trace(api_client, caplog):
     with caplog.at_level(logging.ERROR, logger="aiasmr.errors"):
         response = api_client.get("/api/test-crash", HTTP_X_REQUEST_ID="req-abc-123")
-    error = assert_error(response, 500, "INTERNAL_ERROR")
+    error = assert_error(response, 500, "INTERNAL_SERVER_ERROR")
     assert error["details"] == {"requestId": "req-abc-123"}
     assert "SELECT" not in response.content.decode()
     assert "Traceback" not in response.content.decode()
@@ -82,8 +85,8 @@ def test_every_response_has_request_id(api_client):
     assert invalid["X-Request-ID"] != "bad id with spaces"
 
 
-def test_missing_token_is_not_authenticated(api_client):
-    assert_error(api_client.get("/api/user/profile"), 401, "NOT_AUTHENTICATED")
+def test_missing_token_is_no_token(api_client):
+    assert_error(api_client.get("/api/user/profile"), 401, "NO_TOKEN")
 
 
 def test_wrong_scheme_and_garbage_tokens(api_client):
@@ -99,3 +102,10 @@ def test_success_envelope_shape(auth_client):
 
 def test_ping_is_enveloped(api_client):
     assert api_client.get("/api/ping").json() == {"success": True, "data": {"pong": True}}
+
+
+def test_validation_details_are_always_a_list_of_field_and_message():
+    # middleware/validation.js: details is an array of {field, message}, whoever raised the error
+    body = api_error_body(ValidationFailed(details={"package": "Unknown package."}))
+    assert body["error"]["details"] == [{"field": "package", "message": "Unknown package."}]
+    assert api_error_body(ValidationFailed())["error"]["details"] == []

@@ -48,9 +48,9 @@ def test_history_is_newest_first_and_paginated(auth_client, django_assert_max_nu
     assert [t["amount"] for t in data["transactions"]] == [4, 3, 2]
     assert data["pagination"] == {"page": 2, "limit": 3, "total": 8, "totalPages": 3, "hasNext": True, "hasPrev": True}
     first = auth_client.get("/api/credits/history").json()["data"]
-    assert first["pagination"]["limit"] == 50
+    assert first["pagination"]["limit"] == 20  # Express's default
     assert first["transactions"][0]["balance_after"] == 48
-    assert first["transactions"][-1]["type"] == "bonus"
+    assert first["transactions"][-1]["transaction_type"] == "bonus"
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "page=0", "limit=abc"])
@@ -85,6 +85,7 @@ def test_usage_sums_spend_per_day_and_quality(auth_client):
 
     data = auth_client.get("/api/credits/usage?days=30").json()["data"]
     assert data["totals"] == {"spent": 65, "refunded": 20, "net": 45, "videos": 3}
+    assert (data["usage"]["totalSpent"], data["usage"]["videoGenerationCount"]) == (85, 4)  # whole ledger
     by_quality = {row["quality"]: row for row in data["byQuality"]}
     assert (by_quality["720p"]["net"], by_quality["1080p"]["net"]) == (20, 25)
     assert len(data["byDay"]) == 1 and data["byDay"][0]["date"] == timezone.now().date().isoformat()
@@ -101,13 +102,15 @@ def test_packages_are_public_and_priced_as_the_business_rules_say(api_client):
     response = api_client.get("/api/credits/packages")
     assert response.status_code == 200
     packages = response.json()["data"]["packages"]
-    assert [(p["id"], p["credits"], p["price"], p["currency"], p["savings"]) for p in packages] == [
-        ("basic", 100, "9.99", "USD", 0),
-        ("standard", 250, "19.99", "USD", 20),
-        ("premium", 500, "34.99", "USD", 30),
-        ("enterprise", 1000, "59.99", "USD", 40),
+    assert [(p["id"], p["credits"], p["price"], p["currency"], p.get("savings")) for p in packages] == [
+        ("basic", 100, 9.99, "USD", None),  # Express sent no savings on basic
+        ("standard", 250, 19.99, "USD", "20%"),
+        ("premium", 500, 34.99, "USD", "30%"),
+        ("enterprise", 1000, 59.99, "USD", "40%"),
     ]
+    assert [p["savingsPercent"] for p in packages] == [0, 20, 30, 40]
     assert [p["popular"] for p in packages] == [False, True, False, False]
+    assert packages[0]["description"] == "Perfect for trying out video generation"
 
 
 def test_packages_ignore_a_bad_token(api_client):
@@ -125,12 +128,27 @@ class TestPurchase:
     def test_unknown_package(self, auth_client):
         response = buy(auth_client, package="gold")
         assert response.status_code == 400
-        assert response.json()["error"]["code"] == "INVALID_PACKAGE"
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert [detail["field"] for detail in error["details"]] == ["package"]
+        assert not Order.objects.exists()
+
+    def test_paypal_is_accepted_and_paid_through_the_configured_provider(self, auth_client):
+        response = auth_client.post(
+            "/api/credits/purchase", {"package": "basic", "paymentMethod": "paypal", "amount": 100}, format="json"
+        )
+        assert response.status_code == 200
+        data = response.json()["data"]
+        assert (data["transaction"]["paymentMethod"], data["payment"]["provider"]) == ("paypal", "sandbox")
+        assert Order.objects.get().payment_method == "paypal"
 
     def test_purchase_creates_a_pending_order_and_grants_nothing_yet(self, auth_client):
         response = buy(auth_client)
-        assert response.status_code == 201
+        assert response.status_code == 200  # Express's status
         data = response.json()["data"]
+        assert data["transaction"] == {
+            "package": "standard", "creditsAdded": 0, "price": 19.99, "paymentMethod": "card", "newBalance": 20,
+        }
         assert data["order"]["status"] == "pending"
         assert data["payment"]["provider"] == "sandbox"
         assert data["payment"]["confirmUrl"] == f"/api/billing/sandbox/confirm/{data['order']['id']}"
@@ -139,10 +157,10 @@ class TestPurchase:
     def test_same_idempotency_key_twice_creates_one_order(self, auth_client):
         first = buy(auth_client, key="abc-1")
         second = buy(auth_client, key="abc-1")
-        assert (first.status_code, second.status_code) == (201, 200)
+        assert (first.status_code, second.status_code) == (200, 200)
         assert first.json()["data"]["order"]["id"] == second.json()["data"]["order"]["id"]
         assert Order.objects.count() == 1
-        assert buy(auth_client, key="abc-2").status_code == 201
+        assert buy(auth_client, key="abc-2").status_code == 200
         assert Order.objects.count() == 2
 
     def test_a_malformed_idempotency_key_is_refused(self, auth_client):
@@ -150,7 +168,7 @@ class TestPurchase:
 
     def test_at_most_ten_purchases_a_day(self, auth_client):
         codes = [buy(auth_client).status_code for _ in range(11)]
-        assert codes[:10] == [201] * 10
+        assert codes[:10] == [200] * 10
         assert codes[10] == 429
         assert Order.objects.count() == 10
 
@@ -161,7 +179,7 @@ class TestPurchase:
         assert confirm.json()["data"]["status"] == "completed"
         assert auth_client.get("/api/credits/balance").json()["data"]["balance"] == 270
         latest = auth_client.get("/api/credits/history").json()["data"]["transactions"][0]
-        assert (latest["type"], latest["amount"], latest["balance_after"], latest["order_id"]) == (
+        assert (latest["transaction_type"], latest["amount"], latest["balance_after"], latest["order_id"]) == (
             "purchase", 250, 270, order_id
         )
         assert PaymentEvent.objects.get().provider == "sandbox"

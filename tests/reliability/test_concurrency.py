@@ -103,8 +103,8 @@ def test_racing_generate_requests_never_spend_the_same_credits(fake_kie):
     results = race(12, generate)
 
     assert not unexpected(results)
-    assert sorted(results, key=str).count((202, None)) == 3
-    assert [r for r in results if r[0] != 202] == [(402, "INSUFFICIENT_CREDITS")] * 9
+    assert sorted(results, key=str).count((200, None)) == 3
+    assert [r for r in results if r[0] != 200] == [(400, "INSUFFICIENT_CREDITS")] * 9
     assert Profile.objects.get(user=user).credits == 0
     assert Video.objects.filter(user=user).count() == 3
     assert CreditTransaction.objects.filter(user=user, type="usage").count() == 3
@@ -135,8 +135,8 @@ def test_spends_grants_and_refunds_interleaved_keep_the_ledger(fake_kie):
     results = race(12, work)
 
     assert not unexpected(results)
-    started = results[:6].count(202)
-    assert started + results[:6].count(402) == 6
+    started = results[:6].count(200)
+    assert started + results[:6].count(400) == 6
     assert 2 <= started <= 5  # 40 + up to 60 refunded + 15 adjusted, 20 each
     assert results[6:9] == [200, 200, 200]
     profile = Profile.objects.get(user=user)

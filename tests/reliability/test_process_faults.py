@@ -74,10 +74,10 @@ def test_a_dropped_database_connection_is_replaced_on_the_next_request(tmp_path)
             started = requests.post(f"{url}/api/generate", json=GOOD_BODY, headers=headers, timeout=10)
 
             assert balance.status_code == 200, server.output()
-            assert started.status_code in (202, 402), server.output()
+            assert started.status_code in (200, 400), server.output()
     finally:
         server.stop()
-    assert Video.objects.filter(user=user).count() == 1  # 20 credits: one generation, then 402
+    assert Video.objects.filter(user=user).count() == 1  # 20 credits: one generation, then 400
     assert Profile.objects.get(user=user).credits == 0
     assert_ledger_whole()
 
@@ -151,7 +151,7 @@ def test_the_service_survives_a_postgresql_restart_without_restarting(tmp_path):
         balance = requests.get(f"{url}/api/credits/balance", headers=headers, timeout=10)
         assert balance.status_code == 200, server.output()
         assert balance.json()["data"]["balance"] == 20
-        assert requests.post(f"{url}/api/generate", json=GOOD_BODY, headers=headers, timeout=10).status_code == 202
+        assert requests.post(f"{url}/api/generate", json=GOOD_BODY, headers=headers, timeout=10).status_code == 200
 
         # While the database is down the service answers an error in the envelope; once it is back, it serves.
         pg.pg_ctl("stop", "-m", "fast")
@@ -195,7 +195,7 @@ def _generate(user) -> Video:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth_tokens_issue(user=user)['token']}")
     response = client.post("/api/generate", GOOD_BODY, format="json")
-    assert response.status_code == 202
+    assert response.status_code == 200
     client.user = user
     return Video.objects.get(pk=response.json()["data"]["taskId"]), client
 

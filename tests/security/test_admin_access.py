@@ -100,6 +100,6 @@ def test_a_staff_bearer_token_is_no_admin_session_and_a_session_is_no_api_token(
     session = Client()
     session.force_login(staff)
     response = session.get("/api/user/profile")
-    assert response.status_code == 401 and response.json()["error"]["code"] == "NOT_AUTHENTICATED"
+    assert response.status_code == 401 and response.json()["error"]["code"] == "NO_TOKEN"
     assert session.put("/api/user/profile", {"first_name": "x"}, content_type="application/json").status_code == 401
     _untouched(targets)

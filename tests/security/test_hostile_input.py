@@ -134,7 +134,7 @@ def test_lone_surrogates_are_400_not_500(auth_client, method, path, body):
 
 def test_a_valid_surrogate_pair_is_an_ordinary_character(fake_kie, auth_client):
     response = _raw(auth_client, "POST", "/api/generate", '{"prompt": "soap cutting \\ud83e\\uddfc on a board"}')
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert Video.objects.get().prompt == "soap cutting \U0001f9fc on a board"
 
 
@@ -174,10 +174,10 @@ def test_unicode_and_markup_in_a_prompt_are_kept_as_plain_text(fake_kie, auth_cl
     prompt = f"ASMR \U0001f9fc мыло 石鹸 صابون {XSS} soap cutting"
     response = auth_client.post("/api/generate", {**GOOD_BODY, "prompt": prompt}, format="json")
 
-    assert response.status_code == 202 and response["Content-Type"].startswith("application/json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     video = Video.objects.get()
     assert video.prompt == prompt
-    assert auth_client.get(f"/api/videos/{video.pk}").json()["data"]["prompt"] == prompt
+    assert auth_client.get(f"/api/videos/{video.pk}").json()["data"]["video"]["original_prompt"] == prompt
     run_tasks()
     [job] = fake_kie.state()["jobs"].values()
     assert job["body"]["prompt"].startswith(f"ASMR video: {prompt}")

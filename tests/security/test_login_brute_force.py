@@ -36,9 +36,9 @@ def test_a_guessing_loop_is_stopped_per_ip_and_logged_without_the_password(api_c
         api_client.post("/api/auth/register", {"email": "x@example.com", "password": "Str0ng-pass!"},
                         format="json", REMOTE_ADDR=ATTACKER_IP),
     ):
-        assert response.status_code == 429 and error_code(response) == "RATE_LIMITED"
+        assert response.status_code == 429 and error_code(response) == "AUTH_RATE_LIMIT_EXCEEDED"
         assert int(response["Retry-After"]) >= 1
-        assert response.json()["error"]["details"]["scope"] == "auth"
+        assert response.json()["error"]["retryAfter"] == "1 hour"
 
     # Another client IP keeps its own budget: the real user still logs in.
     assert _login(api_client, victim.email, DEFAULT_PASSWORD, ip="192.0.2.10").status_code == 200

@@ -26,7 +26,7 @@ def test_generate_poll_to_completed_and_files_stored(fake_kie, auth_client):
 
     response = auth_client.post("/api/generate", GOOD_BODY, format="json")
 
-    assert response.status_code == 202
+    assert response.status_code == 200
     data = response.json()["data"]
     assert data["creditsDeducted"] == 20 and data["remainingCredits"] == start - 20
     assert data["prompt"] == (
@@ -64,7 +64,7 @@ def test_generate_poll_to_completed_and_files_stored(fake_kie, auth_client):
     assert stored_bytes(video.thumbnail_file.name) == (MEDIA / "cover.jpg").read_bytes()
     assert video.file_size == (MEDIA / "sample.mp4").stat().st_size
     assert status["result"]["videoUrl"].endswith(f"videos/{user.pk}/{video.pk}.mp4")
-    assert status["video"]["thumbnailUrl"].endswith(".jpg")
+    assert status["result"]["thumbnailUrl"].endswith(".jpg")
     assert CreditTransaction.objects.filter(video=video, type="usage").count() == 1
     assert refunds(video) == 0 and balance(user) == start - 20
     sources = list(VideoEvent.objects.filter(video=video).values_list("source", flat=True))

@@ -18,7 +18,7 @@ from videos.tasks import video_submit_task
 
 def _start(client, **extra):
     response = client.post("/api/generate", {**GOOD_BODY, **extra}, format="json")
-    assert response.status_code == 202, response.json()
+    assert response.status_code == 200, response.json()
     return Video.objects.get(pk=response.json()["data"]["taskId"])
 
 
@@ -47,7 +47,7 @@ def test_each_kie_rejection_fails_the_video_with_exactly_one_refund(fake_kie, au
     assert video.status == "failed" and video.error_code == EXPECTED[kie_code]
     assert refunds(video) == 1 and balance(auth_client.user) == start
     status = auth_client.get(f"/api/generate/status/{video.pk}").json()["data"]
-    assert status["status"] == "failed" and status["error"]["code"] == EXPECTED[kie_code]
+    assert status["status"] == "failed" and status["errorCode"] == EXPECTED[kie_code]
     assert status["refund"]["credits"] == 20
     # Nothing settles it twice: the task again, a sweep, a late callback.
     video_submit_task.call(video_id=str(video.pk))
@@ -200,7 +200,7 @@ def test_known_and_plain_triggers_expand_into_the_prompt(fake_kie, auth_client):
         format="json",
     )
 
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert response.json()["data"]["prompt"].endswith("Featuring soap cutting and squishing sounds, cutting.")
 
 
@@ -220,7 +220,7 @@ def test_1080p_needs_the_pro_plan(fake_kie, make_auth_client):
         plan_type="pro", plan_max_quality="1080p", credits=100
     )
     response = pro.post("/api/generate", {**GOOD_BODY, "quality": "1080p"}, format="json")
-    assert response.status_code == 202 and response.json()["data"]["creditsDeducted"] == 25
+    assert response.status_code == 200 and response.json()["data"]["creditsDeducted"] == 25
 
 
 @pytest.mark.django_db
@@ -237,10 +237,10 @@ def test_start_writes_the_charge_the_video_and_its_counters_together(fake_kie, a
 
 
 @pytest.mark.django_db
-def test_insufficient_credits_is_402_with_details_and_no_video(fake_kie, auth_client):
+def test_insufficient_credits_is_400_with_details_and_no_video(fake_kie, auth_client):
     response = auth_client.post("/api/generate", {**GOOD_BODY, "duration": 8}, format="json")
 
-    assert response.status_code == 402
+    assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "INSUFFICIENT_CREDITS" and error["details"] == {"required": 30, "available": 20}
     assert Video.objects.count() == 0
@@ -255,7 +255,7 @@ def test_idempotency_key_returns_the_first_job_and_charges_once(fake_kie, auth_c
         "/api/generate", {**GOOD_BODY, "prompt": "another prompt entirely"}, format="json", **headers
     )
 
-    assert first.status_code == second.status_code == 202
+    assert first.status_code == second.status_code == 200
     assert first.json()["data"]["taskId"] == second.json()["data"]["taskId"]
     assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert CreditTransaction.objects.filter(user=auth_client.user, type="usage").count() == 1
@@ -304,7 +304,7 @@ def test_two_concurrent_generations_cannot_spend_the_same_credits(fake_kie, make
         ]
     )
 
-    assert sorted(codes) == [202, 402]
+    assert sorted(codes) == [200, 400]
     assert balance(client_a.user) == 0 and Video.objects.count() == 1
 
 
@@ -322,6 +322,6 @@ def test_concurrent_requests_with_one_idempotency_key_make_one_job(fake_kie, mak
         ]
     )
 
-    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert [a.status_code for a in answers] == [200, 200, 200]
     assert len({a.json()["data"]["taskId"] for a in answers}) == 1
     assert Video.objects.count() == 1 and balance(client.user) == 80

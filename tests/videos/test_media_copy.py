@@ -141,7 +141,7 @@ def test_copy_to_s3_retries_a_failed_upload_and_serves_signed_urls(fake_kie, aut
         s3.head_object(Bucket=bucket, Key=f"thumbnails/{video.user_id}/{video.pk}.jpg")["ContentType"]
         == "image/jpeg"
     )
-    url = auth_client.get(f"/api/videos/{video.pk}").json()["data"]["videoUrl"]
+    url = auth_client.get(f"/api/videos/{video.pk}").json()["data"]["video"]["download_url"]
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=600" in url
     assert requests.get(url, timeout=5).content == body
     assert stored_bytes(key) == body
@@ -165,6 +165,6 @@ def test_a_public_domain_gives_plain_urls(fake_kie, auth_client, s3_storage, set
     video = _storing(auth_client, fake_kie)
     run_tasks()
 
-    url = auth_client.get(f"/api/videos/{video.pk}").json()["data"]["videoUrl"]
+    url = auth_client.get(f"/api/videos/{video.pk}").json()["data"]["video"]["download_url"]
 
     assert url == f"https://media.example.com/videos/{video.user_id}/{video.pk}.mp4"

@@ -63,7 +63,7 @@ def test_list_is_paginated_newest_first_with_constant_queries(auth_client):
         "hasNext": True,
         "hasPrev": False,
     }
-    created = [v["createdAt"] for v in large["videos"]]
+    created = [v["created_at"] for v in large["videos"]]
     assert created == sorted(created, reverse=True)
     assert auth_client.get("/api/videos?limit=101").status_code == 400
 
@@ -74,12 +74,13 @@ def test_detail_favorite_stats_and_delete_with_files(fake_kie, auth_client):
     files = [video.video_file.name, video.thumbnail_file.name]
     assert all(default_storage.exists(name) for name in files)
 
-    detail = auth_client.get(f"/api/videos/{video.pk}").json()["data"]
-    assert detail["status"] == "completed" and detail["videoUrl"].endswith(".mp4")
+    detail = auth_client.get(f"/api/videos/{video.pk}").json()["data"]["video"]
+    assert detail["status"] == "ready" and detail["download_url"].endswith(".mp4")
     favorite = auth_client.put(f"/api/videos/{video.pk}/favorite", {"favorite": True}, format="json")
-    assert favorite.status_code == 200 and favorite.json()["data"]["isFavorite"] is True
+    assert favorite.status_code == 200 and favorite.json()["data"]["video"]["is_favorite"] is True
     stats = auth_client.get("/api/videos/stats").json()["data"]
     assert stats == {
+        "statistics": {"total": 1, "completed": 1, "processing": 0, "failed": 0, "successRate": 100},
         "total": 1,
         "byStatus": {"pending": 0, "processing": 0, "completed": 1, "failed": 0},
         "favorites": 1,
@@ -117,7 +118,8 @@ def test_another_users_task_and_video_are_404(fake_kie, auth_client, make_auth_c
 
 
 @pytest.mark.django_db
-def test_cancel_before_submission_refunds_once_and_after_is_409(fake_kie, auth_client):
+def test_cancel_before_submission_refunds_once_and_after_is_refused(fake_kie, auth_client):
+    """Express's answer once KIE has the job: HTTP 200, success false, CANCELLATION_NOT_SUPPORTED."""
     start = balance(auth_client.user)
     first = auth_client.post("/api/generate", GOOD_BODY, format="json").json()["data"]["taskId"]
 
@@ -133,7 +135,8 @@ def test_cancel_before_submission_refunds_once_and_after_is_409(fake_kie, auth_c
     second = auth_client.post("/api/generate", GOOD_BODY, format="json").json()["data"]["taskId"]
     run_tasks()
     response = auth_client.post(f"/api/generate/cancel/{second}")
-    assert response.status_code == 409 and response.json()["error"]["code"] == "CANCELLATION_NOT_SUPPORTED"
+    assert response.status_code == 200 and response.json()["success"] is False
+    assert response.json()["error"]["code"] == "CANCELLATION_NOT_SUPPORTED"
     assert refunds(Video.objects.get(pk=second)) == 0
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from aiasmr.api.exceptions import Conflict
+from aiasmr.api.exceptions import ApiError, Conflict
 from credits.models import CreditTransaction
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
@@ -14,8 +14,26 @@ from videos.services.queue import STORAGE_FILES_DELETE_TASK, task_enqueue
 from videos.services.settlement import video_fail
 
 
+class CancellationNotSupported(ApiError):
+    """Express answered it with HTTP 200 and `success: false` (its `res.json`); the app reads it so."""
+
+    code = "CANCELLATION_NOT_SUPPORTED"
+
+
+class CannotCancelCompleted(ApiError):
+    code = "CANNOT_CANCEL_COMPLETED"
+
+
+class AlreadyFailed(ApiError):
+    code = "ALREADY_FAILED"
+
+
 def video_cancel(*, video: Video) -> Video:
-    """Cancels a job KIE has not been sent yet, and refunds it; once sent, CANCELLATION_NOT_SUPPORTED."""
+    """Cancels a job KIE has not been sent yet, and refunds it (again: the same answer).
+
+    Refused: CANNOT_CANCEL_COMPLETED once ready, ALREADY_FAILED once failed, otherwise (KIE may have the
+    job) CANCELLATION_NOT_SUPPORTED.
+    """
     if video.status != VideoStatus.CANCELLED:
         video_fail(
             video=video,
@@ -26,11 +44,12 @@ def video_cancel(*, video: Video) -> Video:
             only_unsent=True,
         )
     current = Video.objects.get(pk=video.pk)
+    if current.status == VideoStatus.READY:
+        raise CannotCancelCompleted()
+    if current.status == VideoStatus.FAILED:
+        raise AlreadyFailed()
     if current.status != VideoStatus.CANCELLED:
-        raise Conflict(
-            "The provider already has this job, or it has finished; it cannot be cancelled.",
-            code="CANCELLATION_NOT_SUPPORTED",
-        )
+        raise CancellationNotSupported("The provider already has this job; it cannot be cancelled.")
     return current
 
 
