@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "credits",
     "billing",
     "videos",
+    "supabase_import",  # top layer: imports every app (manage.py import_supabase)
 ]
 
 MIDDLEWARE = [
