@@ -45,6 +45,8 @@ def text(value, limit: int | None = None) -> str:
     """Text as PostgreSQL can store it: bytes from a SQL_ASCII source decoded leniently, NUL removed."""
     if value is None:
         return ""
+    if type(value) is str and "\x00" not in value:  # the common case: PostgreSQL text decoded by psycopg
+        return value[:limit] if limit else value
     if isinstance(value, bytes | bytearray | memoryview):
         value = bytes(value).decode("utf-8", errors="replace")
     value = str(value).replace("\x00", "")

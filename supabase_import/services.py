@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
+import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import PlanType, Profile, User
@@ -22,7 +23,7 @@ from billing.models import CreditPackage, Order, OrderStatus, Plan, Subscription
 from credits.models import CreditTransaction
 from supabase_import import mapping
 from supabase_import import source as src
-from supabase_import.writer import existing, insert_rows, next_ids
+from supabase_import.writer import existing, insert_rows, next_ids, query, raw_cursor
 from videos.models import Video, VideoStatus
 from videos.tasks import video_copy_task
 
@@ -101,7 +102,7 @@ class SupabaseImport:
         try:
             with transaction.atomic():
                 write(items)
-        except DatabaseError as exc:
+        except (DatabaseError, psycopg.Error) as exc:
             if len(items) == 1:
                 self.report.skip(table, ident(items[0]), f"database refused it: {str(exc).strip()[:300]}")
                 return
@@ -169,7 +170,7 @@ class SupabaseImport:
                 "created_at": joined,
                 "updated_at": row["updated_at"] or joined,
             }
-        taken = dict(User.objects.filter(email__in=[u["email"] for u in users]).values_list("email", "id"))
+        taken = existing(User, "email", [u["email"] for u in users])
         seen: set[str] = set()
         kept = []
         for user in users:
@@ -325,7 +326,7 @@ class SupabaseImport:
         report.add(table, "already imported", len(already))
         users = existing(User, "id", [row["user_id"] for row in batch])
         task_ids = {mapping.text(row["task_id"], 128) or None for row in batch}
-        taken = set(Video.objects.filter(provider_task_id__in=task_ids - {None}).values_list("provider_task_id", flat=True))
+        taken = existing(Video, "provider_task_id", task_ids)
         rows, copies = [], []
         for row in batch:
             if row["id"] in already:
@@ -437,13 +438,16 @@ class SupabaseImport:
         report, table = self.report, "credit_transactions"
         user_ids = [g[0] for g in groups]
         present = existing(User, "id", user_ids)
-        done = set(
-            CreditTransaction.objects.filter(user_id__in=present, idempotency_key__startswith="supabase:")
-            .values_list("user_id", flat=True)
-            .distinct()
-        )
-        video_ids = {t["video_id"] for g in groups for t in g[3] if t["video_id"]}
-        videos = dict(Video.objects.filter(pk__in=video_ids).values_list("pk", "status"))
+        done = {
+            row[0]
+            for row in query(
+                f"SELECT DISTINCT user_id FROM {CreditTransaction._meta.db_table} "  # noqa: S608
+                "WHERE user_id = ANY(%s) AND idempotency_key LIKE 'supabase:%%'",
+                [list(present)],
+            )
+        }
+        video_ids = list({t["video_id"] for g in groups for t in g[3] if t["video_id"]})
+        videos = dict(query(f"SELECT id, status FROM {Video._meta.db_table} WHERE id = ANY(%s)", [video_ids]))  # noqa: S608
         subscriptions = existing(Subscription, "id", {t["subscription_id"] for g in groups for t in g[3]})
         rows, balances = [], {}
         for user_id, credits, opened_at, transactions in groups:
@@ -478,7 +482,7 @@ class SupabaseImport:
             reverses = row.pop("_reverses", None)
             row["reverses_id"] = reverses["id"] if reverses else None
         insert_rows(CreditTransaction, rows, conflict=None)
-        with connection.cursor() as cursor:
+        with raw_cursor() as cursor:
             if balances:
                 cursor.execute(
                     f"UPDATE {Profile._meta.db_table} SET credits = b.credits "  # noqa: S608

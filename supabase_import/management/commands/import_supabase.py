@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--source", required=True, help="postgres://user:password@host:port/db of the Supabase project")
         parser.add_argument("--dry-run", action="store_true", help="Report what would be imported; write nothing.")
-        parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
             "--bucket-url",
             action="append",
