@@ -98,9 +98,20 @@ def http_url(value, limit: int) -> str:
 
 @dataclass
 class Bucket:
-    """URL prefixes under which an object is already in the configured storage, and its key there."""
+    """URL prefixes under which an object is already in the configured storage, and its key there, and the
+    hosts the copy task may fetch the others from (settings.KIE_FILE_HOSTS)."""
 
     prefixes: list[str] = field(default_factory=list)
+    fetchable_hosts: set[str] = field(default_factory=set)
+    # Import ready videos whose media cannot be fetched without their files (instead of stopping).
+    skip_unfetchable: bool = False
+
+    def fetchable(self, url: str) -> bool:
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            return False
+        return host in self.fetchable_hosts
 
     def key(self, url: str) -> str | None:
         if not url:
@@ -143,6 +154,14 @@ def video_media(row: dict, bucket: Bucket) -> VideoMedia:
     if video_key and (thumb_key or not raw_thumb):
         return VideoMedia(status=VideoStatus.READY, video_file=video_key, thumbnail_file=thumb_key or "")
     video_url, thumb_url = http_url(raw_video, 2000), http_url(raw_thumb, 2000)
+    if video_url and not bucket.fetchable(video_url):
+        video_url = ""
+        note = "media on a host the copy task may not fetch from (KIE_FILE_HOSTS): imported without files"
+        if video_key:
+            return VideoMedia(status=VideoStatus.READY, video_file=video_key, note=note)
+        return VideoMedia(status=VideoStatus.READY, note=note)
+    if thumb_url and not bucket.fetchable(thumb_url):
+        thumb_url = ""
     if video_url:
         return VideoMedia(
             status=VideoStatus.STORING,

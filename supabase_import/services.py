@@ -51,8 +51,13 @@ class ImportReport:
         self.write(f"NOTE {table} {row_id}: {message}")
 
 
+class MediaHostsUnfetchable(Exception):
+    """Ready videos have media on hosts that are neither the bucket nor fetchable by the copy task."""
+
+
 def bucket_from_settings(extra_prefixes: Iterable[str] = ()) -> mapping.Bucket:
-    """Where an object already in the configured storage is served from (so its key can be recovered)."""
+    """Where an object already in the configured storage is served from (so its key can be recovered), and
+    the hosts the copy task fetches from (KIE_FILE_HOSTS; a listed port is not checked here)."""
     prefixes = list(extra_prefixes)
     if settings.USE_R2:
         if settings.R2_PUBLIC_DOMAIN:
@@ -63,7 +68,8 @@ def bucket_from_settings(extra_prefixes: Iterable[str] = ()) -> mapping.Bucket:
         prefixes.append(f"{scheme}://{settings.R2_BUCKET_NAME}.{host}/")
     else:
         prefixes.append(f"{settings.BASE_URL.rstrip('/')}{settings.MEDIA_URL}")
-    return mapping.Bucket(prefixes=prefixes)
+    hosts = {entry.lower().rpartition(":")[0] if ":" in entry else entry.lower() for entry in settings.KIE_FILE_HOSTS}
+    return mapping.Bucket(prefixes=prefixes, fetchable_hosts=hosts)
 
 
 def _batched(rows: Iterable, size: int) -> Iterator[list]:
@@ -91,6 +97,13 @@ class SupabaseImport:
     # --- driver -----------------------------------------------------------------------------------
 
     def run(self) -> None:
+        unknown = self.media_hosts_check()
+        if unknown and not self.bucket.skip_unfetchable:
+            raise MediaHostsUnfetchable(
+                f"ready videos have media on host(s) {', '.join(unknown[:20])}: add them to KIE_FILE_HOSTS so the "
+                "copy task may fetch them, pass --bucket-url if they already are this bucket, or pass "
+                "--without-unfetchable-media to import those videos without their files"
+            )
         self.users()
         self.subscriptions()
         self.orders()
@@ -316,6 +329,15 @@ class SupabaseImport:
 
     # --- videos -----------------------------------------------------------------------------------
 
+    def media_hosts_check(self) -> list[str]:
+        """Hosts of ready videos' media that are neither in the bucket nor fetchable by the copy task.
+
+        Copying from such a host would fail and, past the retries, fail and refund the video: so the run
+        stops before writing anything unless told to import those videos without their files."""
+        bucket_hosts = {(mapping.urlsplit(p).hostname or "").lower() for p in self.bucket.prefixes}
+        hosts = [row["host"] for row in self.source.conn.execute(src.MEDIA_HOSTS_SQL).fetchall() if row["host"]]
+        return sorted(h for h in hosts if h not in bucket_hosts and h not in self.bucket.fetchable_hosts)
+
     def videos(self) -> None:
         total = self.source.count("SELECT count(*) AS n FROM public.videos")
         self._phase("videos", self.source.stream(src.videos_sql(self.source)), total, self._videos_write)
@@ -377,7 +399,8 @@ class SupabaseImport:
                     if media.status == VideoStatus.FAILED
                     else "",
                     "created_at": created,
-                    "updated_at": row["updated_at"] or created,
+                    # A copy starts fresh: the sweep re-queues a storing video only once it has been idle a while.
+                    "updated_at": timezone.now() if media.needs_copy else (row["updated_at"] or created),
                     "submitted_at": row["generation_started_at"] or (created if task_id else None),
                     "completed_at": row["generation_completed_at"] if media.status == VideoStatus.READY else None,
                 }

@@ -124,5 +124,11 @@ def videos_sql(source: Source) -> str:
     """  # noqa: S608
 
 
+# Hosts of every media URL of a ready video (scanned once before the videos, to check they can be fetched).
+MEDIA_HOSTS_SQL = """
+    SELECT DISTINCT lower(substring(url from '^[A-Za-z]+://([^/:?#]+)')) AS host
+    FROM public.videos v, LATERAL (VALUES (v.download_url), (v.preview_url), (v.thumbnail_url)) AS media(url)
+    WHERE v.status = 'ready' AND url IS NOT NULL AND url <> ''
+"""
 ORDERS_SQL = "SELECT * FROM public.orders ORDER BY id"
 SUBSCRIPTIONS_SQL = "SELECT * FROM public.subscriptions ORDER BY created_at NULLS FIRST, id"

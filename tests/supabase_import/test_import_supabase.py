@@ -120,6 +120,12 @@ def fill(url: str) -> None:
         conn.execute(order, (ID["order_orphan"], ID["ghost"], "pi_ghost_1", at(9), at(9)))
 
 
+@pytest.fixture(autouse=True)
+def _old_cdn_fetchable(settings):
+    """The copy task may fetch from the Express-era CDN (as the runbook asks)."""
+    settings.KIE_FILE_HOSTS = [*settings.KIE_FILE_HOSTS, "old-cdn.example.com"]
+
+
 @pytest.fixture
 def source():
     url = create_source(SERVER_URL, SOURCE_NAME)
@@ -205,6 +211,8 @@ def test_imported_user_signs_in_with_the_old_password_and_sees_balance_and_video
     assert videos[ID["v_stale"]].status == "failed" and videos[ID["v_stale"]].aspect_ratio == "4:3"
     external = videos[ID["v_external"]]
     assert (external.status, external.provider_video_url) == ("storing", "https://old-cdn.example.com/v.mp4")
+    # Not left for the sweep to call stuck: it was just queued (its creation time is the Supabase one).
+    assert external.updated_at > T0 + timedelta(days=365) and external.created_at == T0 + timedelta(minutes=14)
     copy = DBTaskResult.objects.get(task_path="videos.tasks.video_copy_task")
     assert copy.args_kwargs["kwargs"] == {"video_id": str(ID["v_external"])}
 
@@ -269,6 +277,19 @@ def test_an_interrupted_import_resumes_without_duplicates(source):
     assert [(v, s, bool(d)) for v, s, d in resumed["videos"]] == [(v, s, bool(d)) for v, s, d in complete["videos"]]
     assert sorted(row[1:] for row in resumed["ledger"]) == sorted(row[1:] for row in complete["ledger"])
     assert "credits audit clean" in audit()
+
+
+def test_media_the_copy_task_could_not_fetch_stops_the_run_before_it_writes(source, settings):
+    settings.KIE_FILE_HOSTS = []
+    with pytest.raises(CommandError, match="old-cdn.example.com.*KIE_FILE_HOSTS"):
+        run_import(source)
+    assert not User.objects.exists()
+
+    output = run_import(source, "--without-unfetchable-media")
+    external = Video.objects.get(pk=ID["v_external"])
+    assert (external.status, external.video_file.name, external.provider_video_url) == ("ready", "", "")
+    assert f"NOTE videos {ID['v_external']}: media on a host the copy task may not fetch from" in output
+    assert not DBTaskResult.objects.filter(task_path="videos.tasks.video_copy_task").exists()
 
 
 def test_an_unreachable_source_is_a_clear_error():

@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from supabase_import.services import ImportReport, SupabaseImport, bucket_from_settings
+from supabase_import.services import ImportReport, MediaHostsUnfetchable, SupabaseImport, bucket_from_settings
 from supabase_import.source import Source, SourceError
 
 
@@ -31,9 +31,14 @@ class Command(BaseCommand):
             default=[],
             help="An extra URL prefix under which objects are already in the configured bucket (repeatable).",
         )
+        parser.add_argument(
+            "--without-unfetchable-media",
+            action="store_true",
+            help="Import ready videos whose media host is neither the bucket nor in KIE_FILE_HOSTS without files.",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, source, dry_run, batch_size, bucket_url, no_progress, **options):
+    def handle(self, *args, source, dry_run, batch_size, bucket_url, without_unfetchable_media, no_progress, **options):
         if connection.vendor != "postgresql":
             raise CommandError("import_supabase writes to PostgreSQL: set DATABASE_URL to a PostgreSQL database.")
         try:
@@ -41,11 +46,13 @@ class Command(BaseCommand):
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
         report = ImportReport(write=self.stdout.write)
+        bucket = bucket_from_settings(bucket_url)
+        bucket.skip_unfetchable = without_unfetchable_media
         started = time.monotonic()
         importer = SupabaseImport(
             source=supabase,
             report=report,
-            bucket=bucket_from_settings(bucket_url),
+            bucket=bucket,
             batch_size=batch_size,
             progress=None if no_progress else self._progress(started),
         )
@@ -59,6 +66,8 @@ class Command(BaseCommand):
                     pass
             else:
                 importer.run()
+        except MediaHostsUnfetchable as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             supabase.close()
         self._summary(report, started, dry_run)
