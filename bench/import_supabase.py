@@ -112,18 +112,28 @@ def main() -> None:
     parser.add_argument("--videos-per-user", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--rerun", action="store_true", help="Time a second, idempotent run too.")
+    parser.add_argument("--reuse-source", action="store_true", help="Keep the source of the previous run.")
     args = parser.parse_args()
 
     started = time.monotonic()
-    source = create_source(SERVER, SOURCE_DB)
-    counts = fill(source, users=args.users, tx_per_user=args.tx_per_user, videos_per_user=args.videos_per_user)
-    print(f"source filled in {time.monotonic() - started:.0f}s: {counts}", flush=True)
+    if args.reuse_source:
+        source = database_url(SERVER, SOURCE_DB)
+        with psycopg.connect(source) as conn:
+            counts = {
+                table: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                for table, name in (("users", "auth.users"), ("credit_transactions", "public.credit_transactions"),
+                                    ("videos", "public.videos"))
+            }
+    else:
+        source = create_source(SERVER, SOURCE_DB)
+        counts = fill(source, users=args.users, tx_per_user=args.tx_per_user, videos_per_user=args.videos_per_user)
+    print(f"source ready in {time.monotonic() - started:.0f}s: {counts}", flush=True)
 
     with psycopg.connect(database_url(SERVER, "postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{TARGET_DB}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{TARGET_DB}"')
     env = {**os.environ, "DATABASE_URL": database_url(SERVER, TARGET_DB), "BASE_URL": "http://localhost:8000",
-           "LOG_LEVEL": "warning"}
+           "LOG_LEVEL": "warning", "KIE_FILE_HOSTS": "old-cdn.example.com"}
     manage("migrate", "-v", "0", env=env)
 
     total_rows = sum(counts.values())

@@ -470,7 +470,7 @@ class SupabaseImport:
             )
         }
         video_ids = list({t["video_id"] for g in groups for t in g[3] if t["video_id"]})
-        videos = dict(query(f"SELECT id, status FROM {Video._meta.db_table} WHERE id = ANY(%s)", [video_ids]))  # noqa: S608
+        owned = query(f"SELECT id, status, user_id FROM {Video._meta.db_table} WHERE id = ANY(%s)", [video_ids])  # noqa: S608
         subscriptions = existing(Subscription, "id", {t["subscription_id"] for g in groups for t in g[3]})
         rows, balances = [], {}
         for user_id, credits, opened_at, transactions in groups:
@@ -486,7 +486,8 @@ class SupabaseImport:
                 credits=credits,
                 opened_at=opened_at,
                 transactions=transactions,
-                videos=videos,
+                # A transaction links only its own user's videos (one charge per video is a constraint).
+                videos={video_id: status for video_id, status, owner in owned if owner == user_id},
                 subscriptions=subscriptions,
             )
             for tx_id, reason in plan.skipped:

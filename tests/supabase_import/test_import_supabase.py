@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import psycopg
 import pytest
+import responses
 from django.conf import settings
 from django.contrib.auth.hashers import get_hashers, identify_hasher
 from django.core.management import call_command
@@ -19,6 +20,7 @@ from billing.models import Order, Subscription
 from credits.models import CreditTransaction
 from tests.supabase_import.source_db import create_source, drop_source
 from videos.models import Video
+from videos.tasks import video_copy_task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -29,7 +31,7 @@ ID = {name: uuid.UUID(int=n) for n, name in enumerate(
     ["alice", "bob", "bob_dup", "carol", "dave", "erin", "frank", "ghost",
      "v_ready", "v_failed", "v_processing", "v_stale", "v_external", "v_orphan", "v_dup_task",
      "t1", "t2", "t3", "t4", "t5", "t_zero", "t_orphan", "t_null", "t_dave1", "t_dave2", "t_frank",
-     "sub", "order", "order_orphan"], start=1)}
+     "sub", "order", "order_orphan", "t_cross"], start=1)}
 ALICE_PASSWORD = "alice-old-Pass1"
 BOB_PASSWORD = "bob-old-Pass1"
 ODD = "Zoë \u202eRTL\u202c \U0001d518\U0001d52b\U0001d526 \u200d\U0001f9fc \uffff \u0301combining"
@@ -102,6 +104,7 @@ def fill(url: str) -> None:
         conn.execute(tx, (ID["t_dave1"], ID["dave"], "usage", -30, "gen", None, None, at(20)))
         conn.execute(tx, (ID["t_dave2"], ID["dave"], "purchase", 10, "pack", None, None, at(21)))
         conn.execute(tx, (ID["t_frank"], ID["frank"], "bonus", 10, "check-in", None, None, at(22)))
+        conn.execute(tx, (ID["t_cross"], ID["erin"], "usage", -5, "someone else's video", ID["v_ready"], None, at(22)))
         conn.execute(tx, (ID["t5"], ID["bob_dup"], "bonus", 5, "dup's", None, None, at(23)))
         conn.execute(tx, (ID["t_orphan"], ID["ghost"], "bonus", 5, "orphan", None, None, at(24)))
         conn.execute(tx, (ID["t_null"], None, "bonus", 5, "no user", None, None, at(25)))
@@ -244,9 +247,35 @@ def test_imported_user_signs_in_with_the_old_password_and_sees_balance_and_video
     ]
     erin = User.objects.get(pk=ID["erin"])
     assert (erin.profile.first_name, erin.profile.credits) == ("Zoë", 20)
+    cross = CreditTransaction.objects.get(idempotency_key=f"supabase:{ID['t_cross']}")
+    assert (cross.user_id, cross.amount, cross.video_id) == (ID["erin"], -5, None)  # not alice's video
     assert Profile.objects.get(pk=ID["frank"]).credits == 0
 
     assert "credits audit clean" in audit()
+
+
+@responses.activate
+def test_media_outside_the_bucket_is_copied_by_the_copy_task(source, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": "http://testserver/media/"},
+        },
+    }
+    responses.get("https://old-cdn.example.com/v.mp4", body=b"\x00\x00\x00\x18ftypmp42", content_type="video/mp4")
+    responses.get("https://old-cdn.example.com/v.jpg", body=b"\xff\xd8\xff\xe0", content_type="image/jpeg")
+    run_import(source)
+    balance = Profile.objects.get(pk=ID["alice"]).credits
+
+    video_copy_task.call(video_id=str(ID["v_external"]))
+
+    video = Video.objects.get(pk=ID["v_external"])
+    assert (video.status, video.video_file.name, video.thumbnail_file.name) == (
+        "ready", f"videos/{ID['alice']}/{ID['v_external']}.mp4", f"thumbnails/{ID['alice']}/{ID['v_external']}.jpg"
+    )
+    assert (tmp_path / video.video_file.name).read_bytes() == b"\x00\x00\x00\x18ftypmp42"
+    assert Profile.objects.get(pk=ID["alice"]).credits == balance
 
 
 def test_a_second_run_changes_nothing(source):
