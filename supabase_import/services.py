@@ -72,6 +72,42 @@ def bucket_from_settings(extra_prefixes: Iterable[str] = ()) -> mapping.Bucket:
     return mapping.Bucket(prefixes=prefixes, fetchable_hosts=hosts)
 
 
+def _enqueue_copy(*, video_id: str) -> None:
+    """In the batch's transaction on the database task backend (it exists exactly when the video does);
+    after the commit on any other backend (never a download inside the transaction, nor in a dry run)."""
+    if video_copy_task.get_backend().__class__.__name__ == "DatabaseBackend":
+        video_copy_task.enqueue(video_id=video_id)
+    else:
+        transaction.on_commit(lambda: video_copy_task.enqueue(video_id=video_id))
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll every write back."""
+
+
+def supabase_import_run(
+    *,
+    source: src.Source,
+    report: ImportReport,
+    bucket: mapping.Bucket,
+    batch_size: int = 5000,
+    dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ImportReport:
+    """Runs every phase; each batch commits on its own, or with `dry_run` everything is rolled back."""
+    importer = SupabaseImport(source=source, report=report, bucket=bucket, batch_size=batch_size, progress=progress)
+    if not dry_run:
+        importer.run()
+        return report
+    try:
+        with transaction.atomic():
+            importer.run()
+            raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
 def _batched(rows: Iterable, size: int) -> Iterator[list]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
@@ -411,7 +447,7 @@ class SupabaseImport:
         for video_id in copies:
             if video_id in inserted:
                 # The same lease/retry path as a finished generation: storing -> ready once copied.
-                video_copy_task.enqueue(video_id=str(video_id))
+                _enqueue_copy(video_id=str(video_id))
         report.add(table, "imported", len(inserted))
         report.add(table, "copies queued", len([v for v in copies if v in inserted]))
 

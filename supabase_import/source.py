@@ -76,10 +76,8 @@ class Source:
             yield from cursor
 
     def close(self) -> None:
-        try:
-            self.conn.rollback()
-        finally:
-            self.conn.close()
+        if not self.conn.closed:
+            self.conn.close()  # read-only: nothing to commit
 
 
 def users_sql(source: Source) -> str:

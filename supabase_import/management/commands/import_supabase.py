@@ -4,15 +4,17 @@ import resource
 import sys
 import time
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 
-from supabase_import.services import ImportReport, MediaHostsUnfetchable, SupabaseImport, bucket_from_settings
+from supabase_import.services import (
+    ImportReport,
+    MediaHostsUnfetchable,
+    bucket_from_settings,
+    supabase_import_run,
+)
 from supabase_import.source import Source, SourceError
-
-
-class _DryRun(Exception):
-    """Raised at the end of a dry run to roll every write back."""
 
 
 class Command(BaseCommand):
@@ -49,25 +51,22 @@ class Command(BaseCommand):
         bucket = bucket_from_settings(bucket_url)
         bucket.skip_unfetchable = without_unfetchable_media
         started = time.monotonic()
-        importer = SupabaseImport(
-            source=supabase,
-            report=report,
-            bucket=bucket,
-            batch_size=batch_size,
-            progress=None if no_progress else self._progress(started),
-        )
         try:
-            if dry_run:
-                try:
-                    with transaction.atomic():
-                        importer.run()
-                        raise _DryRun
-                except _DryRun:
-                    pass
-            else:
-                importer.run()
+            supabase_import_run(
+                source=supabase,
+                report=report,
+                bucket=bucket,
+                batch_size=batch_size,
+                dry_run=dry_run,
+                progress=None if no_progress else self._progress(started),
+            )
         except MediaHostsUnfetchable as exc:
             raise CommandError(str(exc)) from exc
+        except psycopg.OperationalError as exc:  # the source (or target) connection broke mid-run
+            raise CommandError(
+                f"a database connection failed during the import: {str(exc).strip()}. Every batch committed "
+                "before it is kept; run the command again to resume."
+            ) from exc
         finally:
             supabase.close()
         self._summary(report, started, dry_run)
