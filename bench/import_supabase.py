@@ -93,6 +93,25 @@ def fill(url: str, *, users: int, tx_per_user: int, videos_per_user: int) -> dic
             for n, user_id in enumerate(user_ids):
                 copy.write_row((user_id, f"user{n}@example.com", f"User {n}", "free", balances[n],
                                 T0 + timedelta(seconds=n)))
+        with cur.copy(
+            "COPY public.orders (id, user_id, product_id, product_name, price, credits, type, status, checkout_id, "
+            "payment_method, created_at, completed_at) FROM STDIN"
+        ) as copy:
+            for n, user_id in enumerate(user_ids[::10]):  # one user in ten bought a pack
+                at = T0 + timedelta(seconds=10 * n)
+                copy.write_row((uuid.UUID(int=rng.getrandbits(128)), user_id, "basic", "Basic", 999, 100, "once",
+                                "completed", f"pi_bench_{n}", "stripe", at, at))
+                counts["orders"] = counts.get("orders", 0) + 1
+        with cur.copy(
+            "COPY public.subscriptions (id, user_id, stripe_subscription_id, stripe_customer_id, plan_type, status, "
+            "current_period_start, current_period_end, created_at) FROM STDIN"
+        ) as copy:
+            for n, user_id in enumerate(user_ids[::30]):  # one in thirty subscribes
+                at = T0 + timedelta(seconds=30 * n)
+                copy.write_row((uuid.UUID(int=rng.getrandbits(128)), user_id, f"sub_bench_{n}", f"cus_bench_{n}",
+                                "pro" if n % 2 else "basic", "active" if n % 4 else "canceled", at,
+                                at + timedelta(days=30), at))
+                counts["subscriptions"] = counts.get("subscriptions", 0) + 1
         conn.commit()
         cur.execute("ANALYZE")
     return counts
@@ -122,7 +141,8 @@ def main() -> None:
             counts = {
                 table: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                 for table, name in (("users", "auth.users"), ("credit_transactions", "public.credit_transactions"),
-                                    ("videos", "public.videos"))
+                                    ("videos", "public.videos"), ("orders", "public.orders"),
+                                    ("subscriptions", "public.subscriptions"))
             }
     else:
         source = create_source(SERVER, SOURCE_DB)
