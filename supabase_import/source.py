@@ -15,6 +15,26 @@ REQUIRED_TABLES = (
     "public.orders",
     "public.subscriptions",
 )
+REQUIRED_COLUMNS = {
+    "auth.users": ("id", "email", "encrypted_password", "created_at"),
+    "public.user_profiles": (
+        "id", "email", "full_name", "avatar_url", "plan_type", "credits", "total_credits_spent",
+        "total_videos_created", "language_preference", "timezone", "resolution", "max_duration", "created_at",
+        "updated_at",
+    ),
+    "public.videos": (
+        "id", "user_id", "title", "prompt", "triggers", "status", "credit_cost", "duration", "resolution", "quality",
+        "aspect_ratio", "task_id", "thumbnail_url", "preview_url", "download_url", "file_size",
+        "generation_started_at", "generation_completed_at", "created_at", "updated_at",
+    ),
+    "public.credit_transactions": (
+        "id", "user_id", "transaction_type", "amount", "description", "video_id", "subscription_id", "created_at",
+    ),
+    "public.orders": ("id", "user_id", "product_id", "price", "credits", "type", "status", "checkout_id", "created_at",
+                      "completed_at"),
+    "public.subscriptions": ("id", "user_id", "plan_type", "status", "current_period_start", "current_period_end",
+                             "cancel_at_period_end", "created_at", "updated_at"),
+}
 # Columns the Express backend wrote that the Supabase schema file does not list; read when present.
 OPTIONAL_COLUMNS = {
     "user_profiles": ("password_hash",),
@@ -42,6 +62,14 @@ class Source:
         if missing:
             self.close()
             raise SourceError(f"the source database is not a Supabase project: missing table(s) {', '.join(missing)}")
+        lacking = [
+            f"{table} lacks {', '.join(c for c in columns if c not in self.columns[table])}"
+            for table, columns in REQUIRED_COLUMNS.items()
+            if any(c not in self.columns[table] for c in columns)
+        ]
+        if lacking:
+            self.close()
+            raise SourceError(f"the source schema is not the one this import reads: {'; '.join(lacking)}")
         self._cursor_count = 0
 
     def _columns(self) -> dict[str, set[str]]:

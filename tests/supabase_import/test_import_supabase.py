@@ -335,3 +335,15 @@ def test_a_schema_missing_a_table_is_a_clear_error():
     finally:
         drop_source(SERVER_URL, SOURCE_NAME)
     assert not User.objects.exists()
+
+
+def test_a_schema_missing_a_column_is_a_clear_error():
+    url = create_source(SERVER_URL, SOURCE_NAME)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE public.user_profiles DROP COLUMN credits")
+        with pytest.raises(CommandError, match="public.user_profiles lacks credits"):
+            run_import(url)
+    finally:
+        drop_source(SERVER_URL, SOURCE_NAME)
+    assert not User.objects.exists()
