@@ -15,7 +15,7 @@ from itertools import islice
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import PlanType, Profile, User
@@ -27,6 +27,8 @@ from supabase_import.writer import existing, insert_rows, next_ids, query, raw_c
 from videos.models import Video, VideoStatus
 from videos.tasks import video_copy_task
 
+# What one bad row can cause (a constraint, a value out of range); the batch is then retried row by row.
+ROW_ERRORS = (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError)
 LIVE_SUBSCRIPTION = (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 PHASES = ("users", "subscriptions", "orders", "videos", "credit_transactions")
 
@@ -121,7 +123,7 @@ class SupabaseImport:
         source: src.Source,
         report: ImportReport,
         bucket: mapping.Bucket,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         progress: Callable[[str, int, int], None] | None = None,
     ):
         self.source = source
@@ -151,7 +153,7 @@ class SupabaseImport:
         try:
             with transaction.atomic():
                 write(items)
-        except (DatabaseError, psycopg.Error) as exc:
+        except ROW_ERRORS as exc:  # a lost connection is not a bad row: it stops the run (resumable)
             if len(items) == 1:
                 self.report.skip(table, ident(items[0]), f"database refused it: {str(exc).strip()[:300]}")
                 return

@@ -6,7 +6,7 @@ import time
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 from supabase_import.services import (
     ImportReport,
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             )
         except MediaHostsUnfetchable as exc:
             raise CommandError(str(exc)) from exc
-        except psycopg.OperationalError as exc:  # the source (or target) connection broke mid-run
+        except (psycopg.OperationalError, OperationalError, InterfaceError) as exc:  # a connection broke mid-run
             raise CommandError(
                 f"a database connection failed during the import: {str(exc).strip()}. Every batch committed "
                 "before it is kept; run the command again to resume."
