@@ -210,7 +210,10 @@ def ledger_plan(
     if opening + lowest < 0:
         opening = -lowest
         closing = target - (opening + total)
-        notes.append(f"ledger dips to {lowest} before credits it lacks: opening {opening}, closing {closing}")
+        notes.append(
+            f"the ledger (sum {total}, lowest running sum {lowest}) does not fit the balance {shown} with one "
+            f"opening row: opening {opening}, closing correction {closing}"
+        )
     first_at = min([t["created_at"] for t in seen if t["created_at"]] + ([opened_at] if opened_at else []), default=None)
     last_at = max([t["created_at"] for t in seen if t["created_at"]], default=first_at)
 

@@ -35,22 +35,42 @@ PHASES = ("users", "subscriptions", "orders", "videos", "credit_transactions")
 
 @dataclass
 class ImportReport:
-    """Counts per (table, outcome) and a line per skipped row or noteworthy change, as they happen."""
+    """Counts per (table, outcome) and a line per skipped row or noteworthy change.
+
+    Within a batch they are held until it commits: a batch retried row by row is counted once.
+    """
 
     write: Callable[[str], None]
     counts: Counter = field(default_factory=Counter)
+    _held: tuple[Counter, list] | None = None
 
     def add(self, table: str, outcome: str, n: int = 1) -> None:
         if n:
-            self.counts[(table, outcome)] += n
+            (self._held[0] if self._held else self.counts)[(table, outcome)] += n
+
+    def line(self, text: str) -> None:
+        if self._held:
+            self._held[1].append(text)
+        else:
+            self.write(text)
 
     def skip(self, table: str, row_id, reason: str, n: int = 1) -> None:
         self.add(table, "skipped", n)
-        self.write(f"SKIPPED {table} {row_id}: {reason}")
+        self.line(f"SKIPPED {table} {row_id}: {reason}")
 
     def note(self, table: str, row_id, message: str) -> None:
         self.add(table, "notes")
-        self.write(f"NOTE {table} {row_id}: {message}")
+        self.line(f"NOTE {table} {row_id}: {message}")
+
+    def hold(self) -> None:
+        self._held = (Counter(), [])
+
+    def release(self, *, keep: bool) -> None:
+        held, self._held = self._held, None
+        if keep and held:
+            self.counts.update(held[0])
+            for text in held[1]:
+                self.write(text)
 
 
 class MediaHostsUnfetchable(Exception):
@@ -150,15 +170,22 @@ class SupabaseImport:
 
     def _guarded(self, table: str, items: list, write: Callable[[list], None], ident: Callable) -> None:
         """Writes a batch in one transaction; on a database error, each item alone, reporting the bad one."""
+        self.report.hold()
         try:
             with transaction.atomic():
                 write(items)
         except ROW_ERRORS as exc:  # a lost connection is not a bad row: it stops the run (resumable)
+            self.report.release(keep=False)
             if len(items) == 1:
                 self.report.skip(table, ident(items[0]), f"database refused it: {str(exc).strip()[:300]}")
                 return
             for item in items:
                 self._guarded(table, [item], write, ident)
+        except BaseException:
+            self.report.release(keep=False)
+            raise
+        else:
+            self.report.release(keep=True)
 
     def _phase(self, table: str, rows: Iterable, total: int, write, ident=lambda row: row["id"], size=None):
         done = 0

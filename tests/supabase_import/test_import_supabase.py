@@ -31,7 +31,7 @@ ID = {name: uuid.UUID(int=n) for n, name in enumerate(
     ["alice", "bob", "bob_dup", "carol", "dave", "erin", "frank", "ghost",
      "v_ready", "v_failed", "v_processing", "v_stale", "v_external", "v_orphan", "v_dup_task",
      "t1", "t2", "t3", "t4", "t5", "t_zero", "t_orphan", "t_null", "t_dave1", "t_dave2", "t_frank",
-     "sub", "order", "order_orphan", "t_cross"], start=1)}
+     "sub", "order", "order_orphan", "t_cross", "greedy", "t_big1", "t_big2"], start=1)}
 ALICE_PASSWORD = "alice-old-Pass1"
 BOB_PASSWORD = "bob-old-Pass1"
 ODD = "Zoë \u202eRTL\u202c \U0001d518\U0001d52b\U0001d526 \u200d\U0001f9fc \uffff \u0301combining"
@@ -57,6 +57,7 @@ def fill(url: str) -> None:
         conn.execute(auth, (ID["dave"], "dave@example.com", None, at(4)))
         conn.execute(auth, (ID["erin"], "erin@example.com", bcrypt_hash("erin-Pass-1", "$2b$"), at(5)))
         conn.execute(auth, (ID["frank"], "frank@example.com", bcrypt_hash("x"), at(6)))
+        conn.execute(auth, (ID["greedy"], "greedy@example.com", bcrypt_hash("x"), at(7)))
         profile = (
             "INSERT INTO public.user_profiles (id, email, full_name, plan_type, credits, password_hash, created_at, "
             "max_duration) VALUES (%s, %s, %s, %s, %s, %s, %s, '8s')"
@@ -69,6 +70,7 @@ def fill(url: str) -> None:
         conn.execute(profile, (ID["carol"], None, "Carol", "free", 20, None, at(3)))
         conn.execute(profile, (ID["dave"], "dave@example.com", "Dave", "pro", 0, None, at(4)))
         conn.execute(profile, (ID["erin"], "erin@example.com", ODD, "free", 20, None, at(5)))
+        conn.execute(profile, (ID["greedy"], "greedy@example.com", "Greedy", "free", 2_000_000_000, None, at(7)))
         # frank has no profile row at all.
         video = (
             "INSERT INTO public.videos (id, user_id, title, prompt, triggers, category, status, credit_cost, "
@@ -105,6 +107,9 @@ def fill(url: str) -> None:
         conn.execute(tx, (ID["t_dave2"], ID["dave"], "purchase", 10, "pack", None, None, at(21)))
         conn.execute(tx, (ID["t_frank"], ID["frank"], "bonus", 10, "check-in", None, None, at(22)))
         conn.execute(tx, (ID["t_cross"], ID["erin"], "usage", -5, "someone else's video", ID["v_ready"], None, at(22)))
+        # greedy's running balance passes 2**31: the database refuses that ledger, and only that one.
+        conn.execute(tx, (ID["t_big1"], ID["greedy"], "purchase", 2_000_000_000, "big", None, None, at(30)))
+        conn.execute(tx, (ID["t_big2"], ID["greedy"], "purchase", 2_000_000_000, "bigger", None, None, at(31)))
         conn.execute(tx, (ID["t5"], ID["bob_dup"], "bonus", 5, "dup's", None, None, at(23)))
         conn.execute(tx, (ID["t_orphan"], ID["ghost"], "bonus", 5, "orphan", None, None, at(24)))
         conn.execute(tx, (ID["t_null"], None, "bonus", 5, "no user", None, None, at(25)))
@@ -166,7 +171,7 @@ def test_dry_run_writes_nothing_and_says_what_it_would_do(source):
     output = run_import(source, "--dry-run")
     assert snapshot() == before
     assert "DRY RUN" in output
-    assert "users                  imported               5" in output
+    assert "users                  imported               6" in output
 
 
 def test_imported_user_signs_in_with_the_old_password_and_sees_balance_and_videos(source, api_client):
@@ -250,6 +255,13 @@ def test_imported_user_signs_in_with_the_old_password_and_sees_balance_and_video
     cross = CreditTransaction.objects.get(idempotency_key=f"supabase:{ID['t_cross']}")
     assert (cross.user_id, cross.amount, cross.video_id) == (ID["erin"], -5, None)  # not alice's video
     assert Profile.objects.get(pk=ID["frank"]).credits == 0
+    assert f"SKIPPED credit_transactions of user {ID['greedy']}: database refused it: " in output
+    assert "out of range for type integer" in output
+    # Counted once, though greedy's batch was tried whole and then user by user.
+    assert "credit_transactions    imported               8\n" in output
+    assert output.count(f"SKIPPED credit_transactions of user {ID['greedy']}") == 1
+    greedy = User.objects.get(pk=ID["greedy"])
+    assert greedy.profile.credits == 0 and not greedy.credit_transactions.exists()
 
     assert "credits audit clean" in audit()
 
@@ -283,7 +295,7 @@ def test_a_second_run_changes_nothing(source):
     first = snapshot()
     output = run_import(source)
     assert snapshot() == first
-    assert "users                  already imported       5" in output
+    assert "users                  already imported       6" in output
     assert "imported               " not in output.replace("already imported", "")
     assert "credits audit clean" in audit()
 
