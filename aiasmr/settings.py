@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "billing",
     "videos",
     "aiasmr.lifecycle",  # top layer: registration, deletion and statistics across the apps; the User admin
+    "supabase_import",  # top layer: imports every app (manage.py import_supabase)
 ]
 # Development-only tools (the fake KIE server, `manage.py fake_kie`): never in production, and absent
 # from the production image.
