@@ -3,6 +3,11 @@ from rest_framework import serializers
 PAYMENT_METHODS = ["card", "stripe", "apple_pay", "google_pay", "sandbox"]
 
 
+def store_products(item) -> dict:
+    """The in-app product ids that sell a package or plan (null where the store does not sell it)."""
+    return {"apple": item.app_store_product_id or None, "google": item.play_product_id or None}
+
+
 class PlanSerializer(serializers.Serializer):
     id = serializers.CharField(source="slug")
     name = serializers.CharField()
@@ -14,6 +19,11 @@ class PlanSerializer(serializers.Serializer):
 
     def get_entitlements(self, plan) -> dict:
         return {"plan": plan.slug, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
+
+    storeProducts = serializers.SerializerMethodField(help_text="App Store and Google Play product ids.")  # noqa: N815
+
+    def get_storeProducts(self, plan) -> dict:  # noqa: N802
+        return store_products(plan)
 
 
 class PlansSerializer(serializers.Serializer):
@@ -28,6 +38,10 @@ class PackageSerializer(serializers.Serializer):
     currency = serializers.CharField()
     savings = serializers.IntegerField(source="savings_percent", help_text="Percent saved against the basic package.")
     popular = serializers.BooleanField()
+    storeProducts = serializers.SerializerMethodField(help_text="App Store and Google Play product ids.")  # noqa: N815
+
+    def get_storeProducts(self, package) -> dict:  # noqa: N802
+        return store_products(package)
 
 
 class PackagesSerializer(serializers.Serializer):
