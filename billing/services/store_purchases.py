@@ -535,6 +535,13 @@ def google_purchase_submit(*, user: User, product_id: str, purchase_token: str) 
         known.refresh_from_db()
         return known
     info = _google(google.product_get, product_id=product_id, purchase_token=purchase_token)
+    if info.consumption_state == google.CONSUMED:
+        # A concurrent twin may have credited and consumed it since the lookup above.
+        known = StorePurchase.objects.select_related("order").filter(
+            store=Store.GOOGLE, transaction_id=purchase_token, user=user, order__status=OrderStatus.COMPLETED
+        ).first()
+        if known is not None:
+            return known
     _google_product_check(user=user, info=info)
     purchase = _google_product_fulfil(user=user, package=product, info=info)
     purchase.refresh_from_db()
