@@ -345,3 +345,34 @@ def test_the_same_purchase_token_twenty_times_at_once_grants_once(play, play_set
     assert StorePurchase.objects.count() == 1
     assert CreditTransaction.objects.filter(order__provider="google").count() == 1
     call_command("credits_audit", "--no-progress", stdout=StringIO())
+
+
+class TestBackOffice:
+    def test_staff_see_the_purchase_on_its_order_and_the_refund_it_caused(self, auth_client, api_client, play, signer,
+                                                                          certs, shop):
+        from django.test import Client
+        from django.urls import reverse
+
+        from tests.admin.builders import staff_make
+
+        token = f"token-{uuid.uuid4().hex}"
+        purchase = play.add_product(product_id=CREDITS_PRODUCT, token=token, account_id=account_id(auth_client))
+        submit(auth_client, CREDITS_PRODUCT, token)
+        push(api_client, push_body({
+            "version": "1.0", "packageName": PACKAGE_NAME,
+            "voidedPurchaseNotification": {"purchaseToken": token, "orderId": purchase["orderId"], "productType": 2},
+        }), signer.token())
+        boss = staff_make(email="boss@example.com")
+        boss.is_superuser = True
+        boss.save(update_fields=["is_superuser"])
+        staff = Client()
+        staff.force_login(boss)
+        stored = StorePurchase.objects.get(transaction_id=token)
+        order_page = staff.get(reverse("admin:billing_order_change", args=[stored.order_id])).content.decode()
+        assert token[:24] in order_page and "Payment refunded" in order_page
+        purchase_page = staff.get(reverse("admin:billing_storepurchase_change", args=[stored.pk])).content.decode()
+        assert "voidedPurchase" in purchase_page and auth_client.user.email in purchase_page
+        by_user = staff.get(reverse("admin:billing_storepurchase_changelist"), {"q": auth_client.user.email})
+        assert by_user.status_code == 200 and CREDITS_PRODUCT in by_user.content.decode()
+        for name in ("storenotification", "storeaccount"):
+            assert staff.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200
