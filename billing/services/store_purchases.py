@@ -563,6 +563,12 @@ def _google_subscription_apply(
         return known
     if not info.latest_order_id or info.expires_at is None:
         return known
+    linked = info.raw.get("linkedPurchaseToken")
+    if linked:
+        # An upgrade, downgrade or resubscribe replaces the linked purchase: its subscription ends here.
+        replaced = _subscription_of(Store.GOOGLE, str(linked))
+        if replaced is not None and replaced.user_id == user.pk:
+            subscription_expire(subscription=replaced)
     subscription = _store_subscription(store=Store.GOOGLE, external_id=info.purchase_token, user=user, plan=plan)
     if subscription is None:
         raise Conflict("You already have an active subscription.", code="SUBSCRIPTION_EXISTS")

@@ -4,6 +4,7 @@ verified with google-auth (audience and service account)."""
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import httplib2
 import requests
 from django.conf import settings
 from google.auth import exceptions as google_auth_exceptions
+from google.auth import jwt as google_jwt
 from google.auth.transport.requests import Request as GoogleAuthRequest
 from google.oauth2 import id_token, service_account
 from googleapiclient.discovery import build
@@ -90,12 +92,19 @@ def _moment(value) -> datetime | None:
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
+@functools.lru_cache(maxsize=4)
+def _credentials(path: str) -> service_account.Credentials:
+    """One credentials object per key file: its access token (an hour) is reused across calls."""
+    try:
+        return service_account.Credentials.from_service_account_file(path, scopes=[SCOPE])
+    except (OSError, ValueError) as exc:
+        raise StoreNotConfigured(f"GOOGLE_PLAY_SERVICE_ACCOUNT_FILE cannot be read: {exc.__class__.__name__}") from exc
+
+
 def _publisher():
     if not settings.GOOGLE_PLAY_PACKAGE_NAME or not settings.GOOGLE_PLAY_SERVICE_ACCOUNT_FILE:
         raise StoreNotConfigured("GOOGLE_PLAY_PACKAGE_NAME and GOOGLE_PLAY_SERVICE_ACCOUNT_FILE are required")
-    credentials = service_account.Credentials.from_service_account_file(
-        settings.GOOGLE_PLAY_SERVICE_ACCOUNT_FILE, scopes=[SCOPE]
-    )
+    credentials = _credentials(settings.GOOGLE_PLAY_SERVICE_ACCOUNT_FILE)
     http = google_auth_httplib2.AuthorizedHttp(
         credentials, http=httplib2.Http(timeout=settings.GOOGLE_PLAY_TIMEOUT_SECONDS)
     )
@@ -182,6 +191,13 @@ def push_verify(*, authorization: str) -> dict:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise PushUnauthorized("no bearer token")
+    try:
+        # Refused before any certificate fetch when it cannot be the push's token at all.
+        unverified = google_jwt.decode(token.strip(), verify=False)
+    except (ValueError, google_auth_exceptions.GoogleAuthError) as exc:
+        raise PushUnauthorized("not a JWT") from exc
+    if unverified.get("aud") != audience or unverified.get("email") != account:
+        raise PushUnauthorized("the token is for another audience or account")
     session = requests.Session()
     try:
         claims = id_token.verify_token(
