@@ -211,6 +211,11 @@ def _store_subscription(*, store: str, external_id: str, user: User, plan: Plan)
                 fields["status"] = SubscriptionStatus.INCOMPLETE  # activated by the period grant below
             Subscription.objects.filter(pk=subscription.pk).update(**fields)
     except IntegrityError:
+        twin = Subscription.objects.filter(
+            provider=store, provider_subscription_id=provider_id, user=user, status__in=LIVE_SUBSCRIPTION_STATUSES
+        ).first()
+        if twin is not None:
+            return twin  # a concurrent notification or app call created it first
         logger.error(
             "store subscription conflicts with a live one",
             extra={"event": "store_subscription_conflict", "user": str(user.pk), "store": store},

@@ -378,3 +378,14 @@ def test_the_same_transaction_twenty_times_at_once_grants_once(chain, apple_sett
     assert Order.objects.filter(provider="apple").count() == 1
     assert CreditTransaction.objects.filter(order__provider="apple").count() == 1
     call_command("credits_audit", "--no-progress", stdout=StringIO())
+
+
+def test_turning_auto_renew_off_cancels_at_period_end(auth_client, api_client, chain, shop):
+    start = now_ms() - DAY_MS
+    first = apple_transaction(
+        product_id=PLAN_PRODUCT, app_account_token=account_token(auth_client), type_="Auto-Renewable Subscription",
+        transaction_id="7300000001", purchase_ms=start, expires_ms=start + 30 * DAY_MS,
+    )
+    assert submit(auth_client, chain.sign(first)).json()["data"]["status"] == "completed"
+    notify(api_client, apple_notification(chain, "DID_CHANGE_RENEWAL_STATUS", first, subtype="AUTO_RENEW_DISABLED"))
+    assert Subscription.objects.get(user=auth_client.user).cancel_at_period_end is True

@@ -376,3 +376,27 @@ class TestBackOffice:
         assert by_user.status_code == 200 and CREDITS_PRODUCT in by_user.content.decode()
         for name in ("storenotification", "storeaccount"):
             assert staff.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200
+
+
+class TestSubscriptionChanges:
+    def test_an_upgrade_to_a_new_token_ends_the_replaced_subscription(self, auth_client, play, shop):
+        user = auth_client.user
+        Plan.objects.filter(slug="pro").update(play_product_id="plan_pro_monthly")
+        old, new = f"sub-{uuid.uuid4().hex}", f"sub-{uuid.uuid4().hex}"
+        expiry = datetime.now(UTC) + timedelta(days=20)
+        play.add_subscription(product_id=PLAN_PRODUCT, token=old, account_id=account_id(auth_client),
+                              order_id="GPA.7777-0000-0000-00001", expiry=expiry)
+        submit(auth_client, PLAN_PRODUCT, old)
+        upgraded = play.add_subscription(product_id="plan_pro_monthly", token=new, account_id=account_id(auth_client),
+                                         order_id="GPA.7777-0000-0000-00002", expiry=expiry + timedelta(days=10))
+        upgraded["linkedPurchaseToken"] = old
+        assert submit(auth_client, "plan_pro_monthly", new).status_code == 200
+        statuses = dict(Subscription.objects.filter(user=user).values_list("plan__slug", "status"))
+        assert statuses == {"basic": SubscriptionStatus.EXPIRED, "pro": SubscriptionStatus.ACTIVE}
+        assert Profile.objects.get(user=user).plan_type == "pro"
+
+    def test_a_push_for_another_package_changes_nothing(self, api_client, play, signer, certs, shop):
+        body = push_body({"version": "1.0", "packageName": "com.someone.else",
+                          "voidedPurchaseNotification": {"purchaseToken": "t", "productType": 2}})
+        assert push(api_client, body, signer.token()).json()["data"]["outcome"] == "ignored"
+        assert StoreNotification.objects.get().error == "notification for another package"
