@@ -6,6 +6,8 @@ import base64
 import binascii
 import functools
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,8 +17,7 @@ import requests
 from django.conf import settings
 from google.auth import exceptions as google_auth_exceptions
 from google.auth import jwt as google_jwt
-from google.auth.transport.requests import Request as GoogleAuthRequest
-from google.oauth2 import id_token, service_account
+from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
@@ -181,6 +182,32 @@ def subscription_acknowledge(*, product_id: str, purchase_token: str) -> None:
     )
 
 
+_certs_cache: dict[str, tuple[float, dict]] = {}
+_certs_lock = threading.Lock()
+CERTS_MAX_AGE_SECONDS = 3600
+
+
+def _push_certs(*, kid: str) -> dict:
+    """Google's token-signing certificates ({kid: PEM}), fetched with a timeout and kept an hour; fetched
+    again at once when a token names a key not seen yet (Google rotates them)."""
+    url = settings.GOOGLE_PUBSUB_CERTS_URL
+    with _certs_lock:
+        fetched_at, certs = _certs_cache.get(url, (0.0, {}))
+    if kid in certs and time.monotonic() - fetched_at < CERTS_MAX_AGE_SECONDS:
+        return certs
+    try:
+        response = requests.get(url, timeout=settings.GOOGLE_PLAY_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        certs = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise StoreUnavailable("Google's certificates could not be fetched") from exc
+    if not isinstance(certs, dict):
+        raise StoreUnavailable("Google's certificates are not a key map")
+    with _certs_lock:
+        _certs_cache[url] = (time.monotonic(), certs)
+    return certs
+
+
 def push_verify(*, authorization: str) -> dict:
     """Verifies the OIDC token of a Pub/Sub push: Google's signature, the configured audience, and the
     configured push service account. Returns its claims."""
@@ -198,21 +225,12 @@ def push_verify(*, authorization: str) -> dict:
         raise PushUnauthorized("not a JWT") from exc
     if unverified.get("aud") != audience or unverified.get("email") != account:
         raise PushUnauthorized("the token is for another audience or account")
-    session = requests.Session()
     try:
-        claims = id_token.verify_token(
-            token.strip(),
-            GoogleAuthRequest(session=session),
-            audience=audience,
-            certs_url=settings.GOOGLE_PUBSUB_CERTS_URL,
-            clock_skew_in_seconds=10,
-        )
-    except google_auth_exceptions.TransportError as exc:
-        raise StoreUnavailable("Google's certificates could not be fetched") from exc
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+        certs = _push_certs(kid=str(header.get("kid") or "") if isinstance(header, dict) else "")
+        claims = google_jwt.decode(token.strip(), certs=certs, audience=audience, clock_skew_in_seconds=10)
     except (ValueError, google_auth_exceptions.GoogleAuthError) as exc:
-        raise PushUnauthorized(str(exc)) from exc
-    finally:
-        session.close()
+        raise PushUnauthorized(str(exc)[:200]) from exc
     if claims.get("iss") not in PUSH_ISSUERS:
         raise PushUnauthorized("the token was not issued by Google")
     if claims.get("email") != account or not claims.get("email_verified"):

@@ -400,3 +400,19 @@ class TestSubscriptionChanges:
                           "voidedPurchaseNotification": {"purchaseToken": "t", "productType": 2}})
         assert push(api_client, body, signer.token()).json()["data"]["outcome"] == "ignored"
         assert StoreNotification.objects.get().error == "notification for another package"
+
+
+def test_certificates_out_of_reach_are_a_502_and_a_new_key_id_is_fetched(api_client, signer, shop):
+    body = push_body({"packageName": PACKAGE_NAME, "testNotification": {"version": "1.0"}})
+    with responses.RequestsMock() as mock:
+        mock.get(CERTS_URL, status=503)
+        with override_settings(GOOGLE_PUBSUB_CERTS_URL=CERTS_URL + "?unreachable"):
+            response = push(api_client, body, signer.token())
+        assert (response.status_code, response.json()["error"]["code"]) == (502, "STORE_UNAVAILABLE")
+    rotated = PushSigner("push-key-rotated")
+    with responses.RequestsMock() as mock:
+        mock.get(CERTS_URL, json={**signer.certs, **rotated.certs})
+        for _ in range(2):
+            fresh = push_body({"packageName": PACKAGE_NAME, "testNotification": {"version": "1.0"}})
+            assert push(api_client, fresh, rotated.token()).json()["data"]["outcome"] == "ignored"
+        assert len(mock.calls) == 1  # fetched for the new key id, then kept
