@@ -416,3 +416,20 @@ def test_certificates_out_of_reach_are_a_502_and_a_new_key_id_is_fetched(api_cli
             fresh = push_body({"packageName": PACKAGE_NAME, "testNotification": {"version": "1.0"}})
             assert push(api_client, fresh, rotated.token()).json()["data"]["outcome"] == "ignored"
         assert len(mock.calls) == 1  # fetched for the new key id, then kept
+
+
+def test_a_voided_subscription_period_claws_that_period_back(auth_client, api_client, play, signer, certs, shop):
+    user = auth_client.user
+    before = balance(user)
+    token = f"sub-{uuid.uuid4().hex}"
+    play.add_subscription(product_id=PLAN_PRODUCT, token=token, account_id=account_id(auth_client),
+                          order_id="GPA.9999-0000-0000-00000", expiry=datetime.now(UTC) + timedelta(days=25))
+    submit(auth_client, PLAN_PRODUCT, token)
+    assert balance(user) == before + 300
+    body = push_body({"version": "1.0", "packageName": PACKAGE_NAME, "voidedPurchaseNotification": {
+        "purchaseToken": token, "orderId": "GPA.9999-0000-0000-00000", "productType": 1, "refundType": 1}})
+    assert push(api_client, body, signer.token()).json()["data"]["outcome"] == "processed"
+    assert balance(user) == before
+    assert Order.objects.get(provider_payment_id="google:GPA.9999-0000-0000-00000").status == OrderStatus.REFUNDED
+    assert Subscription.objects.get(user=user).status == SubscriptionStatus.EXPIRED
+    assert Profile.objects.get(user=user).plan_type == "free"
