@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from aiasmr.admin_tools import (
     OwnerColumnsMixin,
     ReadOnlyMixin,
+    admin_link,
     error_text,
     object_action,
 )
@@ -169,3 +170,92 @@ class PaymentEventAdmin(ReadOnlyAdmin):
     search_fields = ("event_id", "type")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+# --- In-app purchases -------------------------------------------------------------------------------------
+
+from billing.models import StoreAccount, StoreNotification, StorePurchase  # noqa: E402
+
+
+class StoreNotificationInline(ReadOnlyMixin, admin.TabularInline):
+    model = StoreNotification
+    fk_name = "purchase"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "type", "subtype", "status", "error", "processed_at")
+    readonly_fields = fields
+    verbose_name_plural = "Store notifications about this purchase (refunds, renewals, expiry)"
+
+
+class StorePurchaseOrderInline(ReadOnlyMixin, admin.TabularInline):
+    model = StorePurchase
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    fields = ("purchase_link", "store", "product_id", "environment", "purchased_at", "revoked_at", "consumed_at")
+    readonly_fields = fields
+    verbose_name_plural = "Store purchase (App Store / Google Play) that paid this order"
+
+    @admin.display(description="purchase")
+    def purchase_link(self, obj):
+        return admin_link(obj, obj.transaction_id[:24])
+
+
+# An order paid in a store shows its store purchase next to its ledger rows.
+OrderAdmin.inlines = (*OrderAdmin.inlines, StorePurchaseOrderInline)
+
+
+@admin.register(StorePurchase)
+class StorePurchaseAdmin(OwnerColumnsMixin, ReadOnlyAdmin):
+    list_display = (
+        "created_at", "user_email", "store", "kind", "product_id", "order_status", "environment", "revoked_at",
+        "consumed_at", "last_checked_at",
+    )
+    list_filter = ("store", "kind", "environment", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "transaction_id", "original_transaction_id", "product_id", "order__id")
+    search_help_text = "Search by user email, transaction id / purchase token, original transaction or order id."
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "order")
+    show_full_result_count = False
+    readonly_fields = ("user_link", "order_link", "subscription_link")
+    exclude = ("user", "order", "subscription")
+    inlines = (StoreNotificationInline,)
+
+    @admin.display(description="order status", ordering="order__status")
+    def order_status(self, obj):
+        return obj.order.status if obj.order else "-"
+
+    @admin.display(description="order")
+    def order_link(self, obj):
+        return admin_link(obj.order)
+
+    @admin.display(description="subscription")
+    def subscription_link(self, obj):
+        return admin_link(obj.subscription)
+
+
+@admin.register(StoreNotification)
+class StoreNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "store", "type", "subtype", "status", "user_email", "purchase", "processed_at")
+    list_filter = ("store", "status", "type")
+    search_fields = ("notification_id", "type", "user__email", "purchase__transaction_id", "purchase__order__id")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "purchase")
+    show_full_result_count = False
+    readonly_fields = ("purchase_link",)
+    exclude = ("purchase",)
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, obj):
+        return obj.user.email if obj.user else "-"
+
+    @admin.display(description="purchase")
+    def purchase_link(self, obj):
+        return admin_link(obj.purchase)
+
+
+@admin.register(StoreAccount)
+class StoreAccountAdmin(ReadOnlyAdmin):
+    list_display = ("user", "token", "created_at")
+    search_fields = ("user__email", "token")
+    list_select_related = ("user",)

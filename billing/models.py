@@ -16,6 +16,9 @@ class CreditPackage(models.Model):
     popular = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
+    # The store products that sell this (StoreKit / Play Billing product ids); the app shows these.
+    app_store_product_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    play_product_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
 
     class Meta:
         db_table = "credit_packages"
@@ -43,6 +46,9 @@ class Plan(models.Model):
     stripe_price_id = models.CharField(max_length=128, blank=True)
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
+    # The store products that sell this (StoreKit / Play Billing product ids); the app shows these.
+    app_store_product_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    play_product_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
 
     class Meta:
         db_table = "plans"
@@ -188,3 +194,99 @@ class PaymentEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider}:{self.event_id} {self.type}"
+
+
+# --- In-app purchases (App Store, Google Play) ------------------------------------------------------------
+
+class Store(models.TextChoices):
+    APPLE = "apple", "App Store"
+    GOOGLE = "google", "Google Play"
+
+
+class StoreAccount(models.Model):
+    """The opaque id the app hands the store with each purchase (StoreKit's appAccountToken, Play Billing's
+    obfuscatedAccountId): a purchase or notification naming it belongs to this user, and only to them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_account")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "store_accounts"
+
+    def __str__(self):
+        return f"Store account {self.token} of {self.user_id}"
+
+
+class StorePurchase(models.Model):
+    """One store purchase, stored once: an App Store transaction (each renewal is its own transaction) or a
+    Google Play purchase token. Its order carries the money state (completed, refunded) and the credits."""
+
+    class Kind(models.TextChoices):
+        CONSUMABLE = "consumable", "Credit package"
+        SUBSCRIPTION = "subscription", "Subscription"
+
+    store = models.CharField(max_length=8, choices=Store.choices)
+    # App Store transactionId, or Google Play purchaseToken.
+    transaction_id = models.CharField(max_length=512)
+    # App Store originalTransactionId (the subscription's id), or Google Play orderId.
+    original_transaction_id = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    product_id = models.CharField(max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="store_purchases"
+    )
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="store_purchases")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="store_purchases"
+    )
+    environment = models.CharField(max_length=32, blank=True)
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    consumed_at = models.DateTimeField(null=True, blank=True, help_text="Google Play: consumed or acknowledged.")
+    payload = models.JSONField(default=dict, help_text="The verified purchase as the store described it.")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "store_purchases"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "transaction_id"], name="store_purchase_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.store}:{self.transaction_id[:24]} {self.product_id}"
+
+
+class StoreNotification(models.Model):
+    """A store's server notification (App Store Server Notification V2 by notificationUUID, Google Play
+    real-time developer notification by Pub/Sub message id), stored once; a repeat changes nothing."""
+
+    store = models.CharField(max_length=8, choices=Store.choices)
+    notification_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=64)
+    subtype = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=PaymentEvent.Status.choices, default=PaymentEvent.Status.RECEIVED)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="store_notifications"
+    )
+    purchase = models.ForeignKey(
+        StorePurchase, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "store_notifications"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "notification_id"], name="store_notification_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.store}:{self.notification_id} {self.type}"

@@ -7,6 +7,11 @@ from billing.models import CreditPackage
 PAYMENT_METHODS = ["stripe", "paypal", "card", "apple_pay", "google_pay", "sandbox"]
 
 
+def store_products(item) -> dict:
+    """The in-app product ids that sell a package or plan (null where the store does not sell it)."""
+    return {"apple": item.app_store_product_id or None, "google": item.play_product_id or None}
+
+
 class PlanSerializer(serializers.Serializer):
     id = serializers.CharField(source="slug")
     name = serializers.CharField()
@@ -18,6 +23,11 @@ class PlanSerializer(serializers.Serializer):
 
     def get_entitlements(self, plan) -> dict:
         return {"plan": plan.slug, "maxQuality": plan.max_quality, "commercialUse": plan.commercial_use}
+
+    storeProducts = serializers.SerializerMethodField(help_text="App Store and Google Play product ids.")  # noqa: N815
+
+    def get_storeProducts(self, plan) -> dict:  # noqa: N802
+        return store_products(plan)
 
 
 class PlansSerializer(serializers.Serializer):
@@ -48,6 +58,8 @@ class PackageSerializer(serializers.Serializer):
     )
     savingsPercent = serializers.IntegerField(source="savings_percent")  # noqa: N815
 
+    storeProducts = serializers.SerializerMethodField(help_text="App Store and Google Play product ids.")  # noqa: N815
+
     def get_description(self, package) -> str:
         return package_description(package)
 
@@ -56,6 +68,9 @@ class PackageSerializer(serializers.Serializer):
         if not package.savings_percent:
             del data["savings"]
         return data
+
+    def get_storeProducts(self, package) -> dict:  # noqa: N802
+        return store_products(package)
 
 
 class PackagesSerializer(serializers.Serializer):

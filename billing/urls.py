@@ -21,3 +21,14 @@ urlpatterns = [
     path("billing/webhooks/sandbox/", WebhookViewSet.as_view({"post": "sandbox"})),
     path("billing/sandbox/confirm/<uuid:order_id>", SandboxViewSet.as_view({"post": "confirm"})),
 ]
+
+# In-app purchases (billing.store_views).
+from billing.store_views import AppleViewSet, GoogleViewSet, StoreAccountViewSet, StoreNotificationViewSet  # noqa: E402
+
+urlpatterns += [
+    path("billing/store-account", StoreAccountViewSet.as_view({"get": "retrieve"})),
+    path("billing/apple/transactions", AppleViewSet.as_view({"post": "transaction"})),
+    path("billing/apple/notifications", StoreNotificationViewSet.as_view({"post": "apple"})),
+    path("billing/google/purchases", GoogleViewSet.as_view({"post": "purchase"})),
+    path("billing/google/notifications", StoreNotificationViewSet.as_view({"post": "google"})),
+]

@@ -111,6 +111,19 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     # An unknown payment provider is a 404; KIE's own 404 (an unknown task) travels under the same code
     # as a refused provider call (502).
     ErrorCode("PROVIDER_NOT_FOUND", 404, "The payment provider was not found.", also_status=(502,)),
+    # --- in-app purchases (App Store, Google Play) ---
+    ErrorCode("STORE_NOT_CONFIGURED", 503, "This store is not configured on this server."),
+    ErrorCode("STORE_UNAVAILABLE", 502, "The store could not be reached; try again later."),
+    ErrorCode("STORE_SIGNATURE_INVALID", 400, "The store purchase is not signed by the store."),
+    ErrorCode("STORE_APP_MISMATCH", 400, "The store purchase is for another app."),
+    ErrorCode("STORE_ENVIRONMENT_MISMATCH", 400, "The store purchase is from another store environment."),
+    ErrorCode("STORE_ACCOUNT_MISMATCH", 403, "The store purchase was made for another account."),
+    ErrorCode("STORE_PRODUCT_UNKNOWN", 400, "This store product is not sold here."),
+    ErrorCode("STORE_PURCHASE_NOT_FOUND", 400, "The store does not know this purchase."),
+    ErrorCode("STORE_PURCHASE_NOT_COMPLETED", 409, "The store purchase is not completed."),
+    ErrorCode("STORE_PURCHASE_CONSUMED", 409, "The store purchase was already used."),
+    ErrorCode("STORE_PURCHASE_REVOKED", 409, "The store purchase was refunded or revoked."),
+    ErrorCode("STORE_PUSH_UNAUTHORIZED", 401, "The push is not authenticated by the store's service account."),
     # --- the server ---
     ErrorCode("INTERNAL_SERVER_ERROR", 500, "Internal server error occurred"),
     ErrorCode("SERVICE_UNAVAILABLE", 503, "The service is temporarily unavailable."),

@@ -51,3 +51,22 @@ __all__ = [
     "subscription_expire",
     "subscriptions_renew",
 ]
+
+# In-app purchases (App Store, Google Play): above orders, periods and webhooks in the module order.
+from billing.services.store_purchases import (  # noqa: E402
+    apple_notification_receive,
+    apple_transaction_submit,
+    google_notification_receive,
+    google_purchase_submit,
+    store_account_get,
+    store_purchases_reconcile,
+)
+
+__all__ += [
+    "apple_notification_receive",
+    "apple_transaction_submit",
+    "google_notification_receive",
+    "google_purchase_submit",
+    "store_account_get",
+    "store_purchases_reconcile",
+]

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from accounts.services import auth_tokens_issue
 from aiasmr.wsgi import application
 from credits.services import credits_grant
+from tests.billing.stores import AppleChain
 from tests.factories import UserFactory
 
 # positive_data_acceptance wants every schema-valid request to succeed. These operations refuse some
@@ -42,6 +43,12 @@ VALID_BUT_REFUSED = {
     # Provider webhooks are authenticated by a signature over the body (INVALID_SIGNATURE).
     "POST /api/billing/webhooks/stripe/",
     "POST /api/billing/webhooks/sandbox/",
+    # Store purchases and notifications must be signed by the store (STORE_SIGNATURE_INVALID, a Pub/Sub
+    # OIDC token: STORE_PUSH_UNAUTHORIZED) and name a store product sold here (STORE_PRODUCT_UNKNOWN).
+    "POST /api/billing/apple/transactions",
+    "POST /api/billing/apple/notifications",
+    "POST /api/billing/google/purchases",
+    "POST /api/billing/google/notifications",
 }
 # Stripe configured (nothing reaches it: the webhook only verifies signatures) so that endpoint is
 # exercised instead of answering 503 PAYMENTS_NOT_CONFIGURED.
@@ -49,6 +56,17 @@ STRIPE_TEST_KEYS = {
     "STRIPE_SECRET_KEY": "sk_test_fuzz",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_fuzz",
     "STRIPE_WEBHOOK_SECRET": "whsec_fuzz",
+}
+# The stores configured (a generated root certificate; no product ids, so nothing reaches Google Play) so
+# that their endpoints verify instead of answering 503 STORE_NOT_CONFIGURED.
+STORE_TEST_SETTINGS = {
+    "APPLE_BUNDLE_ID": "com.aiasmr.fuzz",
+    "APPLE_ROOT_CERTIFICATES": [AppleChain("Fuzz").root_der()],
+    "APPLE_ONLINE_CHECKS": False,
+    "GOOGLE_PLAY_PACKAGE_NAME": "com.aiasmr.fuzz",
+    "GOOGLE_PLAY_SERVICE_ACCOUNT_FILE": "/nonexistent/play-service-account.json",
+    "GOOGLE_PUBSUB_AUDIENCE": "https://fuzz.example/push",
+    "GOOGLE_PUBSUB_SERVICE_ACCOUNT": "push@fuzz.iam.gserviceaccount.com",
 }
 
 # The schema view touches no database, so it can be loaded when the module is imported.
@@ -101,5 +119,5 @@ def test_api_matches_its_schema(case, fuzz_headers):
     excluded = [negative_data_rejection]
     if case.operation.label in VALID_BUT_REFUSED:
         excluded.append(positive_data_acceptance)
-    with override_settings(RATELIMIT_ENABLE=False, **STRIPE_TEST_KEYS):
+    with override_settings(RATELIMIT_ENABLE=False, **STRIPE_TEST_KEYS, **STORE_TEST_SETTINGS):
         case.call_and_validate(headers=fuzz_headers, excluded_checks=excluded)
