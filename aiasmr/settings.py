@@ -7,35 +7,20 @@ a database URL and storage settings. `.env.example` documents every variable.
 import hashlib
 import importlib.util
 import json
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from aiasmr.config.backends import cache_settings, database_settings, r2_storage
+from aiasmr.config.env import env, env_bool, env_int, env_list
+from aiasmr.config.guard import production_problems
+from aiasmr.config.logs import logging_settings
+from aiasmr.config.openapi import openapi_settings
+from aiasmr.config.security import CONTENT_SECURITY_POLICY, CORS_ALLOW_HEADERS  # noqa: F401 (settings)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 DJANGO_ENV = env("DJANGO_ENV", "development")
@@ -125,43 +110,12 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------------
 
 DATABASE_URL = env("DATABASE_URL")
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Persistent connections with a health check before reuse: a restarted PostgreSQL is
-        # reconnected to on the next request instead of failing until the process restarts.
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the web process and the task worker share the file.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-    }
-else:
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES = {"default": database_settings(url=DATABASE_URL, sqlite_path=BASE_DIR / "db.sqlite3")}
 
 # --- Cache (shared rate-limit counters) ---------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # django-redis keeps one client per pool, and its incr is one atomic EVAL that only counts
-            # an existing key (so a rate-limit counter never outlives its window without an expiry).
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "aiasmr"),
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "aiasmr"}}
+CACHES = {"default": cache_settings(redis_url=REDIS_URL)}
 
 # --- Storage (local files by default, Cloudflare R2 through the S3 API when configured) ----------
 
@@ -182,24 +136,14 @@ R2_URL_EXPIRY_SECONDS = env_int("R2_URL_EXPIRY_SECONDS", 3600)
 USE_R2 = bool(R2_BUCKET_NAME and R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY and R2_ENDPOINT)
 
 if USE_R2:
-    default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": R2_BUCKET_NAME,
-            "endpoint_url": R2_ENDPOINT,
-            "access_key": R2_ACCESS_KEY_ID,
-            "secret_key": R2_SECRET_ACCESS_KEY,
-            "region_name": env("R2_REGION", "auto"),
-            "signature_version": "s3v4",
-            "addressing_style": env("R2_ADDRESSING_STYLE", "path"),
-            "default_acl": None,
-            "file_overwrite": True,
-            # Signed, expiring URLs for a private bucket, unless a public domain fronts it.
-            "querystring_auth": not R2_PUBLIC_DOMAIN,
-            "querystring_expire": R2_URL_EXPIRY_SECONDS,
-            "custom_domain": R2_PUBLIC_DOMAIN or None,
-        },
-    }
+    default_storage = r2_storage(
+        bucket=R2_BUCKET_NAME,
+        endpoint=R2_ENDPOINT,
+        access_key=R2_ACCESS_KEY_ID,
+        secret_key=R2_SECRET_ACCESS_KEY,
+        public_domain=R2_PUBLIC_DOMAIN,
+        url_expiry=R2_URL_EXPIRY_SECONDS,
+    )
 else:
     default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -268,23 +212,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "aiasmr API",
-    "DESCRIPTION": (
-        "The mobile API of the AI ASMR video app. Every success is wrapped as "
-        '`{"success": true, "data": ..., "message": ...}` and every error as '
-        '`{"success": false, "error": {"code", "message", "details"}}`.'
-    ),
-    "VERSION": VERSION,
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api",
-    # Assets served by the project itself: the docs work offline and under a strict CSP.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "DISABLE_ERRORS_AND_WARNINGS": not DEBUG,
-}
+SPECTACULAR_SETTINGS = openapi_settings(version=VERSION, debug=DEBUG)
 
 # --- Rate limits (count/period; shared cache) ---------------------------------------------------
 
@@ -330,29 +258,6 @@ if IS_PRODUCTION:
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
-CORS_ALLOW_HEADERS = [
-    "accept",
-    "authorization",
-    "content-type",
-    "idempotency-key",
-    "x-request-id",
-]
-
-# Content-Security-Policy for the HTML pages (admin, API docs); JSON responses need none.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:", "https:"],
-        "media-src": ["'self'", "blob:", "https:"],
-        "connect-src": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-    }
-}
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
@@ -473,66 +378,16 @@ GENERATION_SUBMIT_UNKNOWN_SECONDS = env_int("GENERATION_SUBMIT_UNKNOWN_SECONDS",
 # ... re-queue queued jobs and copies with no progress for this long; fail copies stuck past the last.
 GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 300)
 GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3 * 24 * 3600)
-# One OpenAPI name for the 720p/1080p choice (generation quality, preferred resolution).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VideoQualityEnum"] = "videos.serializers.QUALITIES"
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["PreferredDurationEnum"] = "accounts.serializers.PREFERRED_DURATIONS"
 
 # --- Logging ------------------------------------------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", "info").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "aiasmr.api.logging.RequestIdFilter"}},
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.server": {"level": "WARNING"},
-        # The access log line replaces Django's own 4xx/5xx request warnings.
-        "django.request": {"level": "CRITICAL"},
-        "botocore": {"level": "WARNING"},
-        "stripe": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_settings(level=LOG_LEVEL)
 
 # --- Production guard ---------------------------------------------------------------------------
 
-if IS_PRODUCTION:
-    problems = []
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
-        problems.append("SECRET_KEY (at least 50 random characters)")
-    if not env("JWT_SECRET") or JWT_SECRET == DEV_SECRET_KEY or len(JWT_SECRET) < 32:
-        problems.append("JWT_SECRET (at least 32 random characters)")
-    if LEGACY_JWT_SECRET and LEGACY_JWT_SECRET == JWT_SECRET:
-        problems.append("LEGACY_JWT_SECRET different from JWT_SECRET (Express's secret, not this service's)")
-    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
-        problems.append("ALLOWED_HOSTS (explicit host names)")
-    if not DATABASE_URL:
-        problems.append("DATABASE_URL")
-    if not USE_R2 and not env_bool("ALLOW_LOCAL_STORAGE"):
-        problems.append("R2_* storage settings")
-    if PAYMENT_PROVIDER != "stripe":
-        problems.append("PAYMENT_PROVIDER=stripe (the sandbox provider is refused in production)")
-    elif not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY):
-        problems.append("STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET")
-    if problems:
-        raise ImproperlyConfigured(
-            "DJANGO_ENV=production refuses to start without: " + ", ".join(problems)
-        )
+if IS_PRODUCTION and (problems := production_problems(values=globals())):
+    raise ImproperlyConfigured("DJANGO_ENV=production refuses to start without: " + ", ".join(problems))
 
 # A ready task older than this means no worker is taking work (detailed health).
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 300)
