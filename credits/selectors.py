@@ -36,7 +36,7 @@ def app_transaction_type(*, type: str, amount: int) -> str:
 
 HISTORY_FIELDS = (
     "id", "user_id", "type", "amount", "balance_after", "description", "video_id", "order_id", "subscription_id",
-    "created_at", "video__provider_task_id",
+    "created_at", "idempotency_key", "video__provider_task_id",
 )
 
 

@@ -1,3 +1,5 @@
+import re
+
 from rest_framework import serializers
 
 from aiasmr.api.pagination import PaginationSerializer
@@ -44,7 +46,7 @@ class TransactionSerializer(serializers.Serializer):
     `transaction_data` (measured faster: bench/history_serialization.py), which
     tests/credits/test_history_rows.py holds to this serializer."""
 
-    id = serializers.CharField(help_text="The entry's id, as a string (imported entries keep their uuid).")
+    id = serializers.SerializerMethodField(help_text="The entry's id, as a string (imported entries keep their uuid).")
     user_id = serializers.UUIDField(allow_null=True)
     transaction_type = AppTransactionTypeField(
         help_text="purchase (also subscription grants), usage, refund, bonus (adjustments: bonus when they "
@@ -66,8 +68,21 @@ class TransactionSerializer(serializers.Serializer):
     free_credits_type = NullField(help_text="Always null (check-in and referral credits do not exist here).")
     created_at = serializers.DateTimeField()
 
+    def get_id(self, row) -> str:
+        return _entry_id(row)
+
     def get_task_id(self, row) -> str | None:
         return _task_id(row)
+
+
+# supabase_import keeps each imported entry's Supabase id in its idempotency key ("supabase:<uuid>"), so
+# the app sees the id it knew; its own opening/closing adjustments ("supabase:opening") have none.
+IMPORTED_KEY = re.compile(r"^supabase:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+
+
+def _entry_id(row: dict) -> str:
+    imported = IMPORTED_KEY.match(row["idempotency_key"] or "")
+    return imported.group(1) if imported else str(row["id"])
 
 
 def _task_id(row: dict) -> str | None:
@@ -91,7 +106,7 @@ def transaction_data(row: dict) -> dict:
     and the request 25-36% faster; bench/history_serialization.py). Same keys, values and JSON
     types as the serializer: tests/credits/test_history_rows.py."""
     return {
-        "id": str(row["id"]),
+        "id": _entry_id(row),
         "user_id": _text(row["user_id"]),
         "transaction_type": app_transaction_type(type=row["type"], amount=row["amount"]),
         "kind": row["type"],

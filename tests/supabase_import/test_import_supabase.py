@@ -202,6 +202,11 @@ def test_imported_user_signs_in_with_the_old_password_and_sees_balance_and_video
         (f"supabase:{ID['t4']}", "refund", 25, 100),
     ]
     assert "showed 100 credits, its ledger summed to 80" in ledger[0].description
+    # The history shows each imported entry under the id the app knew; the opening row under its own.
+    history = api_client.get("/api/credits/history").json()["data"]["transactions"]
+    assert [row["id"] for row in reversed(history)] == [
+        str(ledger[0].pk), str(ID["t1"]), str(ID["t2"]), str(ID["t3"]), str(ID["t4"])
+    ]
     assert ledger[1].created_at == T0 + timedelta(minutes=9) and ledger[1].subscription_id == ID["sub"]
     assert ledger[2].video_id == ID["v_ready"] and ledger[4].reverses_id == ledger[3].pk
     assert ODD.replace("\uffff", "\uffff") in ledger[2].description
