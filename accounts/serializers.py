@@ -56,6 +56,9 @@ class RefreshSerializer(serializers.Serializer):
 
 class LogoutSerializer(serializers.Serializer):
     refreshToken = serializers.CharField(required=False, max_length=2048)  # noqa: N815
+    everywhere = serializers.BooleanField(
+        required=False, default=False, help_text="Sign out every session of the account, not only this one."
+    )
 
 
 class UserSerializer(serializers.Serializer):

@@ -31,13 +31,20 @@ def auth_token_refresh(*, raw: str, from_body: bool = True) -> tuple[User, dict]
     return tokens.token_refresh(raw=raw, from_body=from_body)
 
 
-def auth_logout(*, user: User, raw_refresh: str | None) -> None:
-    """Signs out the device of the given refresh token (its family), or with none given every session of
-    the user (logout everywhere)."""
-    if raw_refresh:
+def auth_logout(
+    *, user: User, raw_refresh: str | None, session_family: uuid.UUID | None, everywhere: bool = False
+) -> None:
+    """Signs out one device: the session of the given refresh token, else the session of the access token
+    the request came with (its family). `everywhere` signs out every session of the user instead.
+
+    An Express-era app logs out with its token alone and must not sign the user's other phones out. Its
+    Express token has no session to revoke here (Express never revoked one either): the app forgets it."""
+    if everywhere:
+        tokens.sessions_revoke(user=user)
+    elif raw_refresh:
         tokens.refresh_token_revoke(user=user, raw_refresh=raw_refresh)
-        return
-    tokens.sessions_revoke(user=user)
+    elif session_family is not None:
+        tokens.token_family_revoke(user=user, family=session_family, reason="logout")
 
 
 def profile_lock(*, user_id: uuid.UUID | None) -> Profile | None:

@@ -81,13 +81,18 @@ class SessionViewSet(viewsets.ViewSet):
     @extend_schema(
         request=LogoutSerializer,
         responses={200: None, 401: error_response("INVALID_TOKEN (a refresh token of another account)")},
-        summary="Sign out: the given refresh token's session, or with none every session of the caller; "
-        "without a valid token, nothing to do (200)",
+        summary="Sign out this session (the refresh token's, else the access token's); `everywhere` signs out "
+        "every session; without a valid token, nothing to do (200)",
     )
     def logout(self, request):
         data = _validated(LogoutSerializer, request)
         if request.user.is_authenticated:
-            services.auth_logout(user=request.user, raw_refresh=data.get("refreshToken"))
+            services.auth_logout(
+                user=request.user,
+                raw_refresh=data.get("refreshToken"),
+                session_family=request.auth.family,
+                everywhere=data["everywhere"],
+            )
         return Response(envelope(None, "Logged out successfully"))
 
 

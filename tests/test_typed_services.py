@@ -13,6 +13,7 @@ MODULES = (
     "credits.services",
     "credits.selectors",
     "billing.services",
+    "billing.services.stores",
     "billing.selectors",
     "videos.services",
     "videos.selectors",

@@ -52,15 +52,12 @@ __all__ = [
     "subscriptions_renew",
 ]
 
-# In-app purchases (App Store, Google Play): above orders, periods and webhooks in the module order.
-from billing.services.store_purchases import (  # noqa: E402
-    apple_notification_receive,
-    apple_transaction_submit,
-    google_notification_receive,
-    google_purchase_submit,
-    store_account_get,
-    store_purchases_reconcile,
-)
+# In-app purchases (App Store, Google Play), the package billing.services.stores: above orders, periods and
+# webhooks in the module order.
+from billing.services.stores.app_store import apple_notification_receive, apple_transaction_submit  # noqa: E402
+from billing.services.stores.google_play import google_notification_receive, google_purchase_submit  # noqa: E402
+from billing.services.stores.reconcile import store_purchases_reconcile  # noqa: E402
+from billing.services.stores.shared import store_account_get  # noqa: E402
 
 __all__ += [
     "apple_notification_receive",

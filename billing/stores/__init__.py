@@ -1,6 +1,6 @@
 """Store clients: verify what the App Store and Google Play say about a purchase, with typed results.
 
-No database here and no Django models: the services (billing.services.store_purchases) decide what a
+No database here and no Django models: the services (billing.services.stores) decide what a
 verified purchase is worth. Each failure is a StoreError whose `reason` the services map to an API error.
 """
 

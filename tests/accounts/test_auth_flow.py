@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import RevokedTokenFamily, User
 from credits.models import CreditTransaction
@@ -157,13 +158,39 @@ def test_logout_revokes_refresh_token(api_client):
     assert reuse.status_code == 401
 
 
-def test_logout_without_token_logs_out_everywhere(api_client):
-    tokens = register(api_client).json()["data"]
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['token']}")
+def _signed_in_twice(api_client):
+    phone = register(api_client).json()["data"]
+    tablet = api_client.post(
+        "/api/auth/login", {"email": "new@example.com", "password": "Str0ng-pass!"}, format="json"
+    ).json()["data"]
+    return phone, tablet
+
+
+def _session_works(tokens) -> bool:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['token']}")
+    return client.get("/api/user/profile").status_code == 200
+
+
+def test_logout_with_the_access_token_alone_signs_out_that_session_only(api_client):
+    # What an Express-era app sends: its token, no body. The user's other phone stays signed in.
+    phone, tablet = _signed_in_twice(api_client)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {phone['token']}")
     assert api_client.post("/api/auth/logout").status_code == 200
     assert api_client.get("/api/user/profile").json()["error"]["code"] == "INVALID_TOKEN"
     api_client.credentials()
-    assert api_client.post("/api/auth/refresh", {"refreshToken": tokens["refreshToken"]}, format="json").status_code == 401
+    assert api_client.post("/api/auth/refresh", {"refreshToken": phone["refreshToken"]}, format="json").status_code == 401
+    assert _session_works(tablet)
+    assert api_client.post("/api/auth/refresh", {"refreshToken": tablet["refreshToken"]}, format="json").status_code == 200
+
+
+def test_logout_everywhere_signs_out_every_session(api_client):
+    phone, tablet = _signed_in_twice(api_client)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {phone['token']}")
+    assert api_client.post("/api/auth/logout", {"everywhere": True}, format="json").status_code == 200
+    assert not _session_works(phone) and not _session_works(tablet)
+    api_client.credentials()
+    assert api_client.post("/api/auth/refresh", {"refreshToken": tablet["refreshToken"]}, format="json").status_code == 401
 
 
 @pytest.mark.parametrize("header", [None, "Bearer not.a.token"])
