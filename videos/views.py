@@ -26,6 +26,7 @@ from videos.serializers import (
     VideoSerializer,
     VideoStatsSerializer,
     generation_status_data,
+    image_refs_data,
     video_data,
 )
 
@@ -42,8 +43,9 @@ class GenerationViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             202: GenerateResultSerializer,
+            400: error_response("VALIDATION_ERROR (an option the model does not offer, another user's upload), MODEL_NOT_AVAILABLE"),
             402: error_response("INSUFFICIENT_CREDITS (details {required, available})"),
-            403: error_response("PLAN_UPGRADE_REQUIRED (1080p needs the pro plan)"),
+            403: error_response("PLAN_UPGRADE_REQUIRED (1080p or the model needs a higher plan)"),
             409: error_response("IDEMPOTENCY_KEY_REUSED (same key, different request)"),
         },
         summary="Start a generation: reserves the credits and queues the job",
@@ -57,12 +59,14 @@ class GenerationViewSet(viewsets.ViewSet):
             user=request.user,
             prompt=data["prompt"],
             triggers=data["triggers"],
-            duration=data["duration"],
-            quality=data["quality"],
+            duration=data.get("duration"),
+            quality=data.get("quality"),
             aspect_ratio=data["aspectRatio"],
             image_url=data["imageUrl"],
             watermark=data["waterMark"],
             idempotency_key=idempotency_key(request),
+            model=data["model"],
+            image_urls=data["imageUrls"],
         )
         if created:
             remaining = video.debit.balance_after
@@ -77,11 +81,13 @@ class GenerationViewSet(viewsets.ViewSet):
             "estimatedTime": settings.GENERATION_ESTIMATED_SECONDS,
             "prompt": video.enhanced_prompt,
             "parameters": {
+                "model": video.model,
                 "duration": video.duration,
                 "quality": video.quality,
                 "aspectRatio": video.aspect_ratio,
                 "triggers": video.triggers,
                 "imageUrl": video.image_url,
+                "imageUrls": image_refs_data(video),
                 "waterMark": video.watermark,
             },
         }

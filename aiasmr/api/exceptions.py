@@ -72,6 +72,11 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     ErrorCode("VIDEO_NOT_FOUND", 404, "Video not found."),
     ErrorCode("VIDEO_NOT_SETTLED", 409, "The video is still being generated; it settles itself."),
     ErrorCode("CANCELLATION_NOT_SUPPORTED", 409, "The provider already has this job; it cannot be cancelled."),
+    ErrorCode("MODEL_NOT_AVAILABLE", 400, "This model does not exist or is switched off."),
+    ErrorCode("UNSUPPORTED_IMAGE_TYPE", 400, "Only PNG, JPEG and WebP images are accepted."),
+    ErrorCode("INVALID_IMAGE", 400, "The image could not be read."),
+    ErrorCode("IMAGE_DIMENSIONS_TOO_LARGE", 400, "The image is too large in pixels."),
+    ErrorCode("UPLOAD_QUOTA_EXCEEDED", 429, "Too many uploads; try again later."),
     ErrorCode("INVALID_CALLBACK", 400, "The callback is malformed."),
     ErrorCode("INVALID_CALLBACK_AUTH", 401, "The callback is not authenticated."),
     # --- the video provider (KIE): a failed or refused call is a 502; the codes also name a failed video ---

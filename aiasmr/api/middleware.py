@@ -62,8 +62,9 @@ class RequestIdMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            error = PayloadTooLarge(details={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+        limit = settings.BODY_LIMITS.get(request.path, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        if length > limit:
+            error = PayloadTooLarge(details={"maxBytes": limit})
             return error_json(error.status_code, error.code, error.message, error.details)
         return self.get_response(request)
 
