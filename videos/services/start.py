@@ -86,7 +86,7 @@ def video_generation_start(
             video.debit = credits_spend(
                 user=user,
                 amount=cost,
-                description=f"Video generation ({options.model.name}, {duration}s, {quality})",
+                description=_charge_description(options.model, duration=duration, quality=quality),
                 video=video,
                 counts_video=True,
             )
@@ -109,6 +109,12 @@ def video_generation_start(
         "generation started", extra={"event": "generation_started", "video": str(video.pk), "cost": cost}
     )
     return video, True
+
+
+def _charge_description(model, *, duration: int, quality: str) -> str:
+    # Runway's charges keep the Express-era wording the app already shows in the history.
+    named = "" if model.code == DEFAULT_MODEL else f"{model.name}, "
+    return f"Video generation ({named}{duration}s, {quality})"
 
 
 def _idempotent_replay(video: Video, fields: dict) -> Video:
