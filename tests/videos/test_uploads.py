@@ -215,3 +215,18 @@ def test_prune_removes_only_old_unused_uploads(fake_kie, auth_client, settings):
     assert set(Upload.objects.values_list("pk", flat=True)) == {old_used.pk, recent.pk}
     assert not default_storage.exists(old.file.name)
     assert default_storage.exists(old_used.file.name) and default_storage.exists(recent.file.name)
+
+
+@pytest.mark.django_db
+def test_account_deletion_removes_uploads_and_their_files(fake_kie, auth_client):
+    from aiasmr.lifecycle.services import account_delete
+    from tests.videos.conftest import run_tasks
+
+    upload = Upload.objects.get(pk=upload_image(auth_client, png_bytes()).json()["data"]["id"])
+    assert default_storage.exists(upload.file.name)
+
+    account_delete(user=auth_client.user)
+    run_tasks()
+
+    assert not Upload.objects.exists()
+    assert not default_storage.exists(upload.file.name)
