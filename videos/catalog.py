@@ -53,13 +53,6 @@ def prompt_templates_available() -> QuerySet[PromptTemplate]:
     return PromptTemplate.objects.filter(is_active=True).select_related("suggested_model")
 
 
-def model_get_active(*, code: str) -> GenerationModel:
-    model = GenerationModel.objects.filter(code=code, is_active=True).first()
-    if model is None:
-        raise ModelNotAvailable(details={"model": code})
-    return model
-
-
 def generation_cost(*, duration: int, quality: str, model: str = DEFAULT_MODEL) -> int | None:
     """The price in force for this model, duration and quality; None when not offered."""
     if model == DEFAULT_MODEL:
@@ -90,7 +83,11 @@ def generation_options_resolve(
     Runway keeps the Express-era defaults (5 s, 720p, 16:9). Veo's quality follows the plan when not
     asked for: 1080p for 16:9 jobs of plans that include it (fetched from KIE after success), else 720p.
     """
-    model = model_get_active(code=model_code)
+    # One query: the model with all its prices (a model without prices is not on sale).
+    prices = list(ModelPrice.objects.select_related("model").filter(model__code=model_code, model__is_active=True))
+    if not prices:
+        raise ModelNotAvailable(details={"model": model_code})
+    model = prices[0].model
     entitlements = plan_entitlements(profile=profile)
     if PLAN_RANK.get(entitlements["plan"], 0) < PLAN_RANK.get(model.required_plan, 0):
         raise PlanUpgradeRequired(
@@ -123,7 +120,8 @@ def generation_options_resolve(
         raise _invalid("quality", f"{model.name} offers {', '.join(model.qualities)}.")
     if quality == "1080p" and not plan_hd:
         raise PlanUpgradeRequired(details={"required": "pro", "quality": quality})
-    cost = generation_cost(duration=duration, quality=quality, model=model.code)
+    priced_as = 5 if duration == 5 else 8 if model.kie_api == KieApi.RUNWAY else duration
+    cost = next((p.credits for p in prices if p.duration == priced_as and p.quality == quality), None)
     if cost is None:
         raise ValidationFailed(
             "This duration and quality are not offered together.",
