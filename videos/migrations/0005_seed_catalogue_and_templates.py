@@ -1,6 +1,8 @@
 """Seeds the model catalogue at the prices the product charged, and a starting set of prompt templates.
 
-Staff edit both in the admin afterwards; re-running is harmless (rows are matched by code / slug).
+Staff edit both in the admin afterwards; re-running is harmless (rows are matched by code / slug). The tables
+are copied here (not imported from videos.catalog_seed) so this migration keeps meaning what it meant when
+written.
 """
 
 from django.db import migrations
