@@ -358,3 +358,45 @@ def test_veo_submission_rejections_refund(fake_kie, auth_client):
     video = Video.objects.get()
     assert video.status == "failed" and video.error_code == "PROVIDER_OUT_OF_CREDITS"
     assert refunds(video) == 1 and balance(auth_client.user) == start
+
+
+@pytest.mark.django_db
+def test_idempotency_key_holds_for_veo(fake_kie, auth_client):
+    _fund(auth_client.user)
+    start = balance(auth_client.user)
+    body = {**GOOD_BODY, "model": "veo3_fast"}
+    first = auth_client.post("/api/generate", body, format="json", HTTP_IDEMPOTENCY_KEY="veo-1")
+    again = auth_client.post("/api/generate", body, format="json", HTTP_IDEMPOTENCY_KEY="veo-1")
+    other = auth_client.post(
+        "/api/generate", {**body, "model": "veo3"}, format="json", HTTP_IDEMPOTENCY_KEY="veo-1"
+    )
+
+    assert first.status_code == again.status_code == 202
+    assert first.json()["data"]["taskId"] == again.json()["data"]["taskId"]
+    assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert Video.objects.count() == 1 and balance(auth_client.user) == start - 60
+
+
+@pytest.mark.django_db
+def test_staff_resync_settles_a_veo_job_from_record_info(fake_kie, auth_client):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.admin.builders import staff_make
+
+    _fund(auth_client.user)
+    fake_kie.configure(job_fail_rate=1, fail_code=422, fail_msg="rejected upstream")
+    auth_client.post("/api/generate", {**GOOD_BODY, "model": "veo3_fast"}, format="json")
+    run_tasks()
+    video = Video.objects.get()
+    staff = Client()
+    staff.force_login(staff_make(perms=("videos.view_video",)))
+
+    response = staff.post(reverse("admin:videos_video_resync", args=[video.pk]))
+
+    assert response.status_code == 302
+    video.refresh_from_db()
+    assert video.status == "failed" and video.error_code == "GENERATION_REJECTED"
+    assert refunds(video) == 1
+    page = staff.get(reverse("admin:videos_video_change", args=[video.pk])).content.decode()
+    assert "veo3_fast" in page and "successFlag" in page
