@@ -84,7 +84,9 @@ def generation_options_resolve(
     asked for: 1080p for 16:9 jobs of plans that include it (fetched from KIE after success), else 720p.
     """
     # One query: the model with all its prices (a model without prices is not on sale).
-    prices = list(ModelPrice.objects.select_related("model").filter(model__code=model_code, model__is_active=True))
+    prices = list(
+        ModelPrice.objects.select_related("model").filter(model__code=model_code, model__is_active=True)
+    )
     if not prices:
         raise ModelNotAvailable(details={"model": model_code})
     model = prices[0].model

@@ -137,10 +137,9 @@ TEMPLATES = [
 def catalogue_ensure() -> None:
     codes = [entry["code"] for entry in MODELS]
     slugs = [template[0] for template in TEMPLATES]
-    if (
-        GenerationModel.objects.filter(code__in=codes).count() == len(codes)
-        and PromptTemplate.objects.filter(slug__in=slugs).count() == len(slugs)
-    ):
+    if GenerationModel.objects.filter(code__in=codes).count() == len(codes) and PromptTemplate.objects.filter(
+        slug__in=slugs
+    ).count() == len(slugs):
         return  # the common case: one query pair, nothing to write
     by_code = {}
     for entry in MODELS:

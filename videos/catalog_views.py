@@ -27,7 +27,8 @@ class CatalogViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses={200: ModelListSerializer}, summary="The models on sale, with their options and prices (public)"
+        responses={200: ModelListSerializer},
+        summary="The models on sale, with their options and prices (public)",
     )
     def models(self, request):
         items = [model_data(model, default_code=DEFAULT_MODEL) for model in models_available()]

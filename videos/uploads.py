@@ -33,7 +33,9 @@ FORMATS = {
     "WEBP": ("image/webp", "webp", {"quality": 90}),
 }
 UPLOAD_REF_PREFIX = "upload:"
-UPLOAD_PATH_RE = re.compile(r"/uploads/[^/]+/(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.")
+UPLOAD_PATH_RE = re.compile(
+    r"/uploads/[^/]+/(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\."
+)
 
 
 class UnsupportedImageType(ApiError):
@@ -112,7 +114,9 @@ def image_upload_create(*, user: User, file) -> Upload:
         raise PayloadTooLarge(f"The image is larger than {max_bytes} bytes.", details={"maxBytes": max_bytes})
     image = _open_checked(raw)
     data, content_type, extension = _reencode(image)
-    upload = Upload(user=user, content_type=content_type, width=image.width, height=image.height, size=len(data))
+    upload = Upload(
+        user=user, content_type=content_type, width=image.width, height=image.height, size=len(data)
+    )
     # Storage first, outside any transaction; the row only exists once its file does.
     upload.file.save(f"{upload.id}.{extension}", ContentFile(data), save=False)
     try:

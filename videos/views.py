@@ -43,7 +43,9 @@ class GenerationViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             202: GenerateResultSerializer,
-            400: error_response("VALIDATION_ERROR (an option the model does not offer, another user's upload), MODEL_NOT_AVAILABLE"),
+            400: error_response(
+                "VALIDATION_ERROR (an option the model does not offer, another user's upload), MODEL_NOT_AVAILABLE"
+            ),
             402: error_response("INSUFFICIENT_CREDITS (details {required, available})"),
             403: error_response("PLAN_UPGRADE_REQUIRED (1080p or the model needs a higher plan)"),
             409: error_response("IDEMPOTENCY_KEY_REUSED (same key, different request)"),

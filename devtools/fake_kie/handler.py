@@ -128,8 +128,11 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
                 problem = _validate_generate(body, long_duration=int(config["long_duration"]))
             if problem:
                 return self._send_json(_envelope(422, problem))
-            images = body.get("imageUrls") if api == "veo" else [body["imageUrl"]] if body.get("imageUrl") else []
-            image_problem = server.fetch_images(images or []) if config["fetch_images"] else ""
+            if api == "veo":
+                images = body.get("imageUrls") or []
+            else:
+                images = [body["imageUrl"]] if body.get("imageUrl") else []
+            image_problem = server.fetch_images(images) if config["fetch_images"] else ""
             if image_problem and api == "runway":
                 return self._send_json(_envelope(451, f"Failed to fetch the image: {image_problem}"))
             job = server.create_job(body, api=api, image_problem=image_problem)
@@ -155,8 +158,10 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
             if job["body"].get("aspectRatio") != "16:9":
                 return self._send_json(_envelope(422, "1080P is only offered for 16:9 videos"))
             if not server.hd_ready(job):
-                return self._send_json(_envelope(400, "1080P is processing. It should be ready in 1-2 minutes."))
-            self._send_json(_envelope(200, "success", {"resultUrl": f"{server.url}/files/{task_id}-1080p.mp4"}))
+                message = "1080P is processing. It should be ready in 1-2 minutes."
+                return self._send_json(_envelope(400, message))
+            hd_url = f"{server.url}/files/{task_id}-1080p.mp4"
+            self._send_json(_envelope(200, "success", {"resultUrl": hd_url}))
 
         def _file(self, method: str, name: str) -> None:
             name = name.split("?")[0]

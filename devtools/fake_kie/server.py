@@ -196,7 +196,8 @@ class FakeKie:
         if job["fail"]:
             code = int(job["fail_code"])
             code = code if code in VEO_FAIL_CODES else 500
-            return {"code": code, "msg": job["fail_msg"], "data": {"taskId": task_id, "info": None, "fallbackFlag": False}}
+            data = {"taskId": task_id, "info": None, "fallbackFlag": False}
+            return {"code": code, "msg": job["fail_msg"], "data": data}
         info = {"resultUrls": [f"{self.url}/files/{task_id}.mp4"], "originUrls": [], "resolution": "720p"}
         return {
             "code": 200,
@@ -205,6 +206,7 @@ class FakeKie:
         }
 
     def create_job(self, body: dict, *, api: str = "runway", image_problem: str = "") -> dict:
+        """A job of `api` (runway or veo); one whose image KIE could not fetch fails with 400."""
         config = self.state.config
         task_id = uuid.uuid4().hex
         job = {
@@ -218,8 +220,10 @@ class FakeKie:
             "job_seconds": float(config["job_seconds"]),
             "fail": bool(image_problem) or random.random() < float(config["job_fail_rate"]),
             "fail_code": 400 if image_problem else config["fail_code"],
-            "fail_msg": f"Image could not be fetched: {image_problem}" if image_problem else config["fail_msg"],
+            "fail_msg": config["fail_msg"],
         }
+        if image_problem:
+            job["fail_msg"] = f"Image could not be fetched: {image_problem}"
         with self.state.lock:
             self.state.jobs[task_id] = job
         if job["callback_url"]:

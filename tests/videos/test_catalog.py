@@ -36,7 +36,10 @@ def test_models_are_listed_publicly_with_the_seeded_prices(api_client):
     assert {p["credits"] for p in models["veo3"]["prices"]} == {300}
     assert models["runway"]["isDefault"] and not models["veo3"]["isDefault"]
     assert models["veo3"]["maxImages"] == 2 and models["runway"]["maxImages"] == 1
-    assert models["veo3_fast"]["provider"] == "veo" and models["veo3_fast"]["aspectRatios"] == ["16:9", "9:16"]
+    assert models["veo3_fast"]["provider"] == "veo" and models["veo3_fast"]["aspectRatios"] == [
+        "16:9",
+        "9:16",
+    ]
 
 
 @pytest.mark.django_db
@@ -69,8 +72,13 @@ def test_default_model_is_runway_as_the_express_app_sent_it(fake_kie, auth_clien
     [
         ({"model": "veo3_fast", "duration": 5}, "duration"),
         ({"model": "veo3_fast", "aspectRatio": "1:1"}, "aspectRatio"),
-        ({"model": "runway", "imageUrls": ["https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"]},
-         "imageUrls"),
+        (
+            {
+                "model": "runway",
+                "imageUrls": ["https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"],
+            },
+            "imageUrls",
+        ),
         ({"model": "veo3_fast", "imageUrls": ["https://a.example.com/1.jpg"] * 3}, "imageUrls"),
         ({"model": "veo3_fast", "imageUrls": ["https://127.0.0.1/a.jpg"]}, "imageUrls"),
     ],
@@ -149,10 +157,22 @@ def test_staff_edit_the_catalogue_and_templates_in_the_admin():
 
     veo = GenerationModel.objects.get(code="veo3")
     form = {
-        "code": "veo3", "name": "Veo 3.1 Quality", "description": "", "kie_api": "veo", "provider_model": "",
-        "durations": "[8]", "qualities": '["720p"]', "aspect_ratios": '["16:9"]', "max_images": 1,
-        "required_plan": "gold", "is_active": "on", "sort_order": 30,
-        "prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0, "prices-MIN_NUM_FORMS": 0, "prices-MAX_NUM_FORMS": 1000,
+        "code": "veo3",
+        "name": "Veo 3.1 Quality",
+        "description": "",
+        "kie_api": "veo",
+        "provider_model": "",
+        "durations": "[8]",
+        "qualities": '["720p"]',
+        "aspect_ratios": '["16:9"]',
+        "max_images": 1,
+        "required_plan": "gold",
+        "is_active": "on",
+        "sort_order": 30,
+        "prices-TOTAL_FORMS": 0,
+        "prices-INITIAL_FORMS": 0,
+        "prices-MIN_NUM_FORMS": 0,
+        "prices-MAX_NUM_FORMS": 1000,
     }
     response = staff.post(f"{ADMIN}videos/generationmodel/{veo.pk}/change/", form)
     assert response.status_code == 200  # the form comes back with its errors

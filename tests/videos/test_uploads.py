@@ -21,7 +21,9 @@ GPS_TAG = 0x8825
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(side: int = 20000) -> bytes:
@@ -109,7 +111,10 @@ def test_what_is_not_png_jpeg_or_webp_by_its_bytes_is_refused(fake_kie, auth_cli
 def test_real_gif_is_refused(fake_kie, auth_client):
     output = io.BytesIO()
     Image.new("RGB", (10, 10)).save(output, format="GIF")
-    assert _error(upload_image(auth_client, output.getvalue(), name="a.png")) == (400, "UNSUPPORTED_IMAGE_TYPE")
+    assert _error(upload_image(auth_client, output.getvalue(), name="a.png")) == (
+        400,
+        "UNSUPPORTED_IMAGE_TYPE",
+    )
 
 
 @pytest.mark.django_db
@@ -145,7 +150,9 @@ def test_a_png_bomb_is_refused_without_decoding(fake_kie, auth_client, monkeypat
     assert len(bomb) < 200_000
     decoded = []
     original_load = ImageFile.ImageFile.load
-    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self.size) or original_load(self))
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: decoded.append(self.size) or original_load(self)
+    )
 
     started = time.monotonic()
     response = upload_image(auth_client, bomb, name="bomb.png")
@@ -164,7 +171,10 @@ def test_more_than_4096_pixels_a_side_is_refused(fake_kie, auth_client):
 
 @pytest.mark.django_db
 def test_missing_file_and_anonymous_are_refused(fake_kie, auth_client, api_client):
-    assert _error(auth_client.post("/api/uploads/images", {}, format="multipart")) == (400, "VALIDATION_ERROR")
+    assert _error(auth_client.post("/api/uploads/images", {}, format="multipart")) == (
+        400,
+        "VALIDATION_ERROR",
+    )
     assert _error(upload_image(api_client, png_bytes()))[0] == 401
 
 

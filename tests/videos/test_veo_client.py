@@ -18,10 +18,13 @@ def test_success_flags_map_to_states(flag, state):
 
 
 def test_a_failed_record_carries_its_error_and_origin_urls_are_a_fallback():
-    failed = parse_veo_record({"taskId": "t", "successFlag": 2, "errorCode": 400, "errorMessage": "unsafe image"})
+    failed = parse_veo_record(
+        {"taskId": "t", "successFlag": 2, "errorCode": 400, "errorMessage": "unsafe image"}
+    )
     assert (failed.fail_code, failed.fail_msg) == ("400", "unsafe image")
-    done = parse_veo_record({"successFlag": 1, "response": {"resultUrls": [], "originUrls": ["https://o/v.mp4"]}},
-                            task_id="t2")
+    done = parse_veo_record(
+        {"successFlag": 1, "response": {"resultUrls": [], "originUrls": ["https://o/v.mp4"]}}, task_id="t2"
+    )
     assert done.video_url == "https://o/v.mp4" and done.task_id == "t2"
     with pytest.raises(KieOutcomeUnknown):
         parse_veo_record(None)

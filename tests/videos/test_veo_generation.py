@@ -213,10 +213,12 @@ def test_veo_callback_secret_and_signature_are_checked(fake_kie, auth_client, se
 
 @pytest.mark.django_db
 def test_malformed_veo_callback_is_refused(fake_kie, auth_client):
-    body = {"code": 200, "msg": "ok", "data": {"taskId": "t1", "info": {"resultUrls": "not-a-list-of-urls" * 200}}}
-    response = auth_client.post(
-        "/api/kie-callback?secret=test-callback-secret", body, format="json"
-    )
+    body = {
+        "code": 200,
+        "msg": "ok",
+        "data": {"taskId": "t1", "info": {"resultUrls": "not-a-list-of-urls" * 200}},
+    }
+    response = auth_client.post("/api/kie-callback?secret=test-callback-secret", body, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_CALLBACK"
 
 
@@ -325,7 +327,9 @@ def test_an_image_kie_cannot_fetch_fails_the_job_and_refunds_it_once(fake_kie, a
 
 
 @pytest.mark.django_db
-def test_a_failed_veo_job_is_refunded_exactly_once_by_callback_poll_and_sweep(fake_kie, auth_client, settings):
+def test_a_failed_veo_job_is_refunded_exactly_once_by_callback_poll_and_sweep(
+    fake_kie, auth_client, settings
+):
     settings.GENERATION_CALLBACK_GRACE_SECONDS = 0
     _fund(auth_client.user)
     start = balance(auth_client.user)

@@ -76,7 +76,9 @@ def parse_veo_record(data: Any, *, task_id: str = "") -> RecordDetail:
 
 
 def veo_record(client: KieClient, task_id: str) -> RecordDetail:
-    return parse_veo_record(client.call("GET", "/veo/record-info", params={"taskId": task_id}), task_id=task_id)
+    return parse_veo_record(
+        client.call("GET", "/veo/record-info", params={"taskId": task_id}), task_id=task_id
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,12 @@ from videos.services.provider import provider_record
 from videos.services.settlement import video_fail, video_mark_generated
 
 # Callback codes of both APIs (Veo adds 422 rejected upstream and 501 generation failed).
-CALLBACK_ERRORS = {400: "GENERATION_REJECTED", 422: "GENERATION_REJECTED", 500: "GENERATION_FAILED", 501: "GENERATION_FAILED"}
+CALLBACK_ERRORS = {
+    400: "GENERATION_REJECTED",
+    422: "GENERATION_REJECTED",
+    500: "GENERATION_FAILED",
+    501: "GENERATION_FAILED",
+}
 
 
 def _record_error_code(record: RecordDetail) -> str:

@@ -118,7 +118,10 @@ def _hd_video_url(video: Video, client) -> str:
         if video.quality != "1080p":
             Video.objects.filter(pk=video.pk).update(quality="1080p")
         video_event_record(
-            video_id=video.pk, source=VideoEvent.Source.POLL, summary="1080p file ready", payload={"url": result.url}
+            video_id=video.pk,
+            source=VideoEvent.Source.POLL,
+            summary="1080p file ready",
+            payload={"url": result.url},
         )
         return result.url
     since = video.generated_at or video.updated_at
