@@ -6,7 +6,6 @@ a database URL and storage settings. `.env.example` documents every variable.
 
 import hashlib
 import importlib.util
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -226,6 +225,7 @@ RATE_LIMITS = {
     "generate": env("RATE_LIMIT_GENERATE", "5/h"),
     "purchase": env("RATE_LIMIT_PURCHASE", "10/d"),
     "sensitive": env("RATE_LIMIT_SENSITIVE", "3/15m"),
+    "upload": env("RATE_LIMIT_UPLOAD", "20/h"),
 }
 # Number of reverse proxies in front of the service whose X-Forwarded-For entries are trusted.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -236,6 +236,16 @@ SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003", "django_
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# Image uploads for image-to-video (POST /api/uploads/images): the body limit of that one path, the
+# image's own limits, a daily quota per user, how long a URL handed to KIE stays valid, and the age after
+# which an upload no generation used is removed (manage.py uploads_prune).
+UPLOAD_IMAGE_MAX_BYTES = env_int("UPLOAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_IMAGE_MAX_SIDE = env_int("UPLOAD_IMAGE_MAX_SIDE", 4096)
+UPLOAD_DAILY_QUOTA = env_int("UPLOAD_DAILY_QUOTA", 50)
+UPLOAD_URL_EXPIRY_SECONDS = env_int("UPLOAD_URL_EXPIRY_SECONDS", 6 * 3600)
+UPLOAD_UNUSED_MAX_AGE_HOURS = env_int("UPLOAD_UNUSED_MAX_AGE_HOURS", 48)
+# Paths with their own body limit (the multipart envelope around the largest accepted file).
+BODY_LIMITS = {"/api/uploads/images": UPLOAD_IMAGE_MAX_BYTES + 256 * 1024}
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 20)
 
 # --- Security -----------------------------------------------------------------------------------
@@ -356,12 +366,9 @@ KIE_READ_TIMEOUT = float(env("KIE_READ_TIMEOUT", "30"))
 KIE_DOWNLOAD_TIMEOUT_SECONDS = env_int("KIE_DOWNLOAD_TIMEOUT_SECONDS", 300)  # whole download
 KIE_MEDIA_MAX_BYTES = env_int("KIE_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
 KIE_PROMPT_MAX_CHARS = 1800
-# Credits by "<duration>:<quality>" (a long duration is keyed as 8); a missing pair is not offered.
-GENERATION_COSTS = (
-    json.loads(env("GENERATION_COSTS"))
-    if env("GENERATION_COSTS")
-    else {"5:720p": 20, "5:1080p": 25, "8:720p": 30}
-)
+# Prices are data: the model catalogue (videos.GenerationModel / ModelPrice), edited in the admin.
+# Veo: how long after success KIE's 1080p file is waited for before the 720p one is kept instead.
+VEO_1080P_WAIT_SECONDS = env_int("VEO_1080P_WAIT_SECONDS", 900)
 GENERATION_ESTIMATED_SECONDS = env_int("GENERATION_ESTIMATED_SECONDS", 120)
 GENERATION_SUBMIT_MAX_ATTEMPTS = env_int("GENERATION_SUBMIT_MAX_ATTEMPTS", 5)  # 429/455/unreachable
 GENERATION_COPY_MAX_ATTEMPTS = env_int("GENERATION_COPY_MAX_ATTEMPTS", 8)

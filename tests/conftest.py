@@ -26,6 +26,23 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _video_catalogue(request):
+    """The model catalogue and prompt templates are seeded by a migration, and a transactional test's flush
+    empties them for the tests after it: every database test gets them back (staff edits untouched)."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    from videos.catalog_seed import catalogue_ensure
+
+    catalogue_ensure()
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

@@ -76,6 +76,7 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
         "short_id",
         "user_email",
         "status_badge",
+        "model",
         "quality",
         "duration",
         "credit_cost",
@@ -83,7 +84,7 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
         "provider",
         "created_at",
     )
-    list_filter = ("status", "quality", ("created_at", admin.DateFieldListFilter), "provider", StuckFilter)
+    list_filter = ("status", "model", "quality", ("created_at", admin.DateFieldListFilter), "provider", StuckFilter)
     search_fields = ("provider_task_id", "user__email", "prompt")
     search_help_text = "Search by KIE task id, user email, prompt, or a generation id."
     date_hierarchy = "created_at"
@@ -123,10 +124,13 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
                 "fields": (
                     "prompt",
                     "triggers_list",
+                    "model",
                     "duration",
                     "quality",
                     "aspect_ratio",
                     "image_url",
+                    "image_refs",
+                    "wants_1080p",
                     "watermark",
                     "idempotency_key",
                 )
@@ -227,3 +231,7 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
                 "", "<li>{} &mdash; {}</li>", ((f"{at:%Y-%m-%d %H:%M:%S}", text) for at, text in steps)
             ),
         )
+
+
+# The catalogue, prompt templates and uploads register themselves there.
+from videos import catalog_admin  # noqa: E402, F401

@@ -9,12 +9,19 @@ from videos.serializers import MediaUrlField, NullIfBlankCharField
 
 
 class GenerateParametersSerializer(serializers.Serializer):
+    model = serializers.CharField()
     duration = serializers.IntegerField()
     quality = serializers.CharField()
     aspectRatio = serializers.CharField(source="aspect_ratio")  # noqa: N815
     triggers = serializers.ListField(child=serializers.CharField())
     imageUrl = serializers.CharField(source="image_url", allow_blank=True)  # noqa: N815
+    imageUrls = serializers.SerializerMethodField(help_text="The images: upload ids, or public URLs.")  # noqa: N815
     waterMark = serializers.CharField(source="watermark", allow_blank=True)  # noqa: N815
+
+
+    def get_imageUrls(self, video) -> list[str]:  # noqa: N802
+        # As the client referred to them: an upload by its id, other images by their URL.
+        return [ref.removeprefix("upload:") for ref in video.image_refs]
 
 
 class GenerateResultSerializer(serializers.Serializer):

@@ -86,6 +86,15 @@ class Video(models.Model):
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
 
     provider = models.CharField(max_length=16, default="kie")
+    # The catalogue model this video was generated with (GenerationModel.code), and KIE's API family for it.
+    model = models.CharField(max_length=32, default="runway")
+    kie_api = models.CharField(max_length=16, default="runway", help_text="runway or veo: KIE's endpoints.")
+    # The images as the user gave them: "upload:<uuid>" for our uploads (a fresh URL is made at submission),
+    # otherwise a public https URL.
+    image_refs = models.JSONField(default=list, blank=True)
+    # Veo: fetch KIE's 1080p file after success (16:9 jobs of plans that include 1080p).
+    wants_1080p = models.BooleanField(default=False)
+    generated_at = models.DateTimeField(null=True, blank=True, help_text="When KIE said success.")
     provider_task_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     provider_video_id = models.CharField(max_length=128, blank=True)
     provider_video_url = models.URLField(max_length=2000, blank=True)
@@ -167,3 +176,126 @@ class VideoEvent(models.Model):
 
     def __str__(self):
         return f"{self.source}: {self.summary}"
+
+
+# --- the model catalogue: what can be generated, with what, for how many credits -------------------------
+
+
+class KieApi(models.TextChoices):
+    RUNWAY = "runway", "Runway (/runway/*)"
+    VEO = "veo", "Veo 3.1 (/veo/*)"
+
+
+class GenerationModel(models.Model):
+    """A model the product sells: staff switch it on or off and edit what it offers in the admin."""
+
+    code = models.SlugField(max_length=32, unique=True, help_text="The id clients send as `model`.")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    kie_api = models.CharField(max_length=16, choices=KieApi.choices, default=KieApi.RUNWAY)
+    provider_model = models.CharField(
+        max_length=32, blank=True, help_text="KIE's `model` value (Veo: veo3 or veo3_fast); empty for Runway."
+    )
+    durations = models.JSONField(default=list, help_text="Seconds offered, e.g. [5, 8].")
+    qualities = models.JSONField(default=list, help_text='e.g. ["720p", "1080p"].')
+    aspect_ratios = models.JSONField(default=list, help_text='e.g. ["16:9", "9:16"].')
+    max_images = models.PositiveSmallIntegerField(default=0, help_text="How many images it takes: 0, 1 or 2.")
+    required_plan = models.CharField(
+        max_length=16, default="free", help_text="The lowest plan that may use it: free, basic or pro."
+    )
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "generation_models"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_images__lte=2), name="generation_model_max_images"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class ModelPrice(models.Model):
+    """Credits for one duration and quality of a model. A change applies to generations started after it:
+    each video records the price it was charged (`Video.credit_cost`)."""
+
+    model = models.ForeignKey(GenerationModel, on_delete=models.CASCADE, related_name="prices")
+    duration = models.PositiveSmallIntegerField()
+    quality = models.CharField(max_length=8)
+    credits = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "generation_model_prices"
+        ordering = ["model", "duration", "quality"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "duration", "quality"], name="model_price_unique"),
+            models.CheckConstraint(condition=models.Q(credits__gt=0), name="model_price_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.model.code} {self.duration}s {self.quality}: {self.credits}"
+
+
+# --- image uploads -------------------------------------------------------------------------------------
+
+
+def upload_image_to(instance, filename):
+    extension = filename.rsplit(".", 1)[-1]
+    return f"uploads/{instance.user_id}/{instance.id}.{extension}"
+
+
+class Upload(models.Model):
+    """A user's image, re-encoded without metadata, for image-to-video; removed when unused for long."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    file = models.FileField(upload_to=upload_image_to, max_length=500)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True, help_text="First used by a generation.")
+
+    class Meta:
+        db_table = "uploads"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="upload_user_recent"),
+            models.Index(fields=["used_at", "created_at"], name="upload_unused_age"),
+        ]
+
+    def __str__(self):
+        return f"Upload {self.id} ({self.width}x{self.height} {self.content_type})"
+
+
+# --- prompt templates ----------------------------------------------------------------------------------
+
+
+class PromptTemplate(models.Model):
+    """A curated ASMR idea the app offers as a starting point."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=100)
+    prompt = models.TextField(max_length=1800)
+    triggers = models.JSONField(default=list, blank=True)
+    suggested_model = models.ForeignKey(
+        GenerationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="prompt_templates"
+    )
+    cover_image = models.ImageField(upload_to="prompt-templates/", max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "prompt_templates"
+        ordering = ["sort_order", "title"]
+
+    def __str__(self):
+        return self.title

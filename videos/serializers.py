@@ -10,6 +10,7 @@ from rest_framework import serializers
 from aiasmr.api.pagination import PaginationSerializer
 from videos.input_checks import has_control_chars, public_https_url_error
 from videos.media import media_url
+from videos.uploads import looks_like_upload
 
 ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
 QUALITIES = ("720p", "1080p")
@@ -24,11 +25,35 @@ class GenerateSerializer(serializers.Serializer):
         required=False,
         default=list,
     )
-    duration = serializers.IntegerField(required=False, default=5, help_text="5 or 8 seconds.")
-    quality = serializers.ChoiceField(choices=QUALITIES, required=False, default="720p")
+    model = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="runway",
+        help_text="A model id from GET /api/models (runway, veo3_fast, veo3); its options and price apply.",
+    )
+    duration = serializers.IntegerField(
+        required=False, help_text="Seconds, one the model offers; default its first (Runway 5, Veo 8)."
+    )
+    quality = serializers.ChoiceField(
+        choices=QUALITIES,
+        required=False,
+        help_text="Default 720p; Veo: 1080p for 16:9 when the plan includes it (fetched after success).",
+    )
     aspectRatio = serializers.ChoiceField(choices=ASPECT_RATIOS, required=False, default="16:9")  # noqa: N815
     imageUrl = serializers.CharField(  # noqa: N815
-        max_length=1000, required=False, allow_blank=True, default="", help_text="Public https URL."
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An upload id (POST /api/uploads/images), its URL, or a public https URL.",
+    )
+    imageUrls = serializers.ListField(  # noqa: N815
+        child=serializers.CharField(max_length=1000),
+        max_length=2,
+        required=False,
+        default=list,
+        help_text="0-2 images (upload ids, their URLs or public https URLs), as many as the model takes; "
+        "Veo: one image to start from, or the first and last frames.",
     )
     waterMark = serializers.CharField(  # noqa: N815
         max_length=100, required=False, allow_blank=True, default="", help_text='Watermark text; "" for none.'
@@ -58,11 +83,14 @@ class GenerateSerializer(serializers.Serializer):
 
     def validate_imageUrl(self, value):  # noqa: N802 - DRF's naming
         value = value.strip()
-        if value:
+        if value and not looks_like_upload(value):  # uploads are checked against their owner when starting
             problem = public_https_url_error(value)
             if problem:
                 raise serializers.ValidationError(problem)
         return value
+
+    def validate_imageUrls(self, value):  # noqa: N802
+        return [self.validate_imageUrl(item) for item in value if item.strip()]
 
     def validate_waterMark(self, value):  # noqa: N802
         if has_control_chars(value, allow_newlines=False) or "<" in value or ">" in value:
@@ -70,7 +98,8 @@ class GenerateSerializer(serializers.Serializer):
         return value.strip()
 
     def validate(self, attrs):
-        if attrs["duration"] != 5 and attrs["quality"] == "1080p":
+        runway = attrs["model"] == "runway"
+        if runway and attrs.get("duration", 5) != 5 and attrs.get("quality") == "1080p":
             raise serializers.ValidationError({"quality": "The long duration is offered in 720p only."})
         return attrs
 

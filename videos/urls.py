@@ -1,5 +1,6 @@
 from django.urls import path
 
+from videos.catalog_views import CatalogViewSet, UploadViewSet
 from videos.views import GenerationViewSet, KieCallbackViewSet, VideoViewSet
 
 urlpatterns = [
@@ -13,4 +14,7 @@ urlpatterns = [
     path("videos/stats", VideoViewSet.as_view({"get": "stats"})),
     path("videos/<str:video_id>", VideoViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
     path("videos/<str:video_id>/favorite", VideoViewSet.as_view({"put": "favorite"})),
+    path("models", CatalogViewSet.as_view({"get": "models"})),
+    path("prompt-templates", CatalogViewSet.as_view({"get": "prompt_templates"})),
+    path("uploads/images", UploadViewSet.as_view({"post": "create"})),
 ]

@@ -60,8 +60,11 @@ class GenerationViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             200: GenerateResultSerializer,
-            400: error_response("INSUFFICIENT_CREDITS (details {required, available}), VALIDATION_ERROR"),
-            403: error_response("PLAN_UPGRADE_REQUIRED (1080p needs the pro plan)"),
+            400: error_response(
+                "INSUFFICIENT_CREDITS (details {required, available}), VALIDATION_ERROR (an option the model "
+                "does not offer, another user's upload), MODEL_NOT_AVAILABLE"
+            ),
+            403: error_response("PLAN_UPGRADE_REQUIRED (1080p or the model needs a higher plan)"),
             409: error_response("IDEMPOTENCY_KEY_REUSED (same key, different request)"),
         },
         summary="Start a generation: reserves the credits and queues the job",
@@ -75,12 +78,14 @@ class GenerationViewSet(viewsets.ViewSet):
             user=request.user,
             prompt=data["prompt"],
             triggers=data["triggers"],
-            duration=data["duration"],
-            quality=data["quality"],
+            duration=data.get("duration"),
+            quality=data.get("quality"),
             aspect_ratio=data["aspectRatio"],
             image_url=data["imageUrl"],
             watermark=data["waterMark"],
             idempotency_key=idempotency_key(request),
+            model=data["model"],
+            image_urls=data["imageUrls"],
         )
         if created:
             remaining = video.debit.balance_after

@@ -54,6 +54,7 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
         "CREDITS_PURCHASE_LIMIT_EXCEEDED", 429,
         "You have exceeded the daily credits purchase limit. Please try again tomorrow.",
     ),
+    ErrorCode("UPLOAD_RATE_LIMIT_EXCEEDED", 429, "Too many image uploads. Please try again later."),
     ErrorCode("STRICT_RATE_LIMIT_EXCEEDED", 429, "Too many requests to this sensitive endpoint. Please try again later."),
     # --- authentication and permissions ---
     ErrorCode("NO_TOKEN", 401, "Access denied. No token provided."),
@@ -77,6 +78,11 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     ErrorCode("ALREADY_FAILED", 400, "This generation has already failed."),
     # HTTP 200 with success false: Express answered it with res.json (the app decodes it so).
     ErrorCode("CANCELLATION_NOT_SUPPORTED", 200, "The provider already has this job; it cannot be cancelled."),
+    ErrorCode("MODEL_NOT_AVAILABLE", 400, "This model does not exist or is switched off."),
+    ErrorCode("UNSUPPORTED_IMAGE_TYPE", 400, "Only PNG, JPEG and WebP images are accepted."),
+    ErrorCode("INVALID_IMAGE", 400, "The image could not be read."),
+    ErrorCode("IMAGE_DIMENSIONS_TOO_LARGE", 400, "The image is too large in pixels."),
+    ErrorCode("UPLOAD_QUOTA_EXCEEDED", 429, "Too many uploads; try again later."),
     ErrorCode("INVALID_CALLBACK", 400, "The callback is malformed."),
     ErrorCode("INVALID_CALLBACK_AUTH", 401, "The callback is not authenticated."),
     # --- the video provider (KIE): a failed or refused call is a 502; the codes also name a failed video ---
@@ -267,6 +273,11 @@ class PurchaseRateLimited(RateLimited):
     scope = "purchase"
 
 
+class UploadRateLimited(RateLimited):
+    code = "UPLOAD_RATE_LIMIT_EXCEEDED"  # not an Express limiter: image uploads are new
+    scope = "upload"
+
+
 class StrictRateLimited(RateLimited):
     code = "STRICT_RATE_LIMIT_EXCEEDED"
     scope = "sensitive"
@@ -274,7 +285,10 @@ class StrictRateLimited(RateLimited):
 
 # settings.RATE_LIMITS scope -> its error; a scope not listed answers the general limiter's code.
 RATE_LIMIT_ERRORS: dict[str, type[RateLimited]] = {
-    cls.scope: cls for cls in (RateLimited, AuthRateLimited, GenerationRateLimited, PurchaseRateLimited, StrictRateLimited)
+    cls.scope: cls
+    for cls in (
+        RateLimited, AuthRateLimited, GenerationRateLimited, PurchaseRateLimited, UploadRateLimited, StrictRateLimited
+    )
 }
 
 

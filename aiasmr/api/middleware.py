@@ -72,8 +72,9 @@ class RequestIdMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return api_error_json(PayloadTooLarge(details={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}))
+        limit = settings.BODY_LIMITS.get(request.path, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        if length > limit:
+            return api_error_json(PayloadTooLarge(details={"maxBytes": limit}))
         return self.get_response(request)
 
     @staticmethod

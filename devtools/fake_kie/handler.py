@@ -10,7 +10,15 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.fake_kie.knobs import API_PREFIX, ASPECT_RATIOS, DEFAULTS, MEDIA_DIR
+from devtools.fake_kie.knobs import (
+    API_PREFIX,
+    ASPECT_RATIOS,
+    DEFAULTS,
+    MEDIA_DIR,
+    VEO_ASPECT_RATIOS,
+    VEO_GENERATION_TYPES,
+    VEO_MODELS,
+)
 
 logger = logging.getLogger("aiasmr.fake_kie")
 
@@ -75,6 +83,12 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
                 return self._generate()
             if route == ("GET", "/runway/record-detail"):
                 return self._record(query.get("taskId", [""])[0])
+            if route == ("POST", "/veo/generate"):
+                return self._generate(api="veo")
+            if route == ("GET", "/veo/record-info"):
+                return self._record(query.get("taskId", [""])[0], api="veo")
+            if route == ("GET", "/veo/get-1080p-video"):
+                return self._hd(query.get("taskId", [""])[0])
             if route == ("GET", "/chat/credit"):
                 return self._send_json(_envelope(200, "success", int(server.state.config["credits"])))
             if route == ("POST", "/common/download-url"):
@@ -96,7 +110,7 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
 
         # --- KIE's API --------------------------------------------------------------------------
 
-        def _generate(self) -> None:
+        def _generate(self, api: str = "runway") -> None:
             config = server.state.config
             body = self._body()
             with server.state.lock:
@@ -108,24 +122,52 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
                 return self._send_json(_envelope(forced, f"Forced failure {forced}"))
             if random.random() < float(config["generate_fail_rate"]):
                 return self._send_json(_envelope(500, "Internal error"))
-            problem = _validate_generate(body, long_duration=int(config["long_duration"]))
+            if api == "veo":
+                problem = _validate_veo_generate(body)
+            else:
+                problem = _validate_generate(body, long_duration=int(config["long_duration"]))
             if problem:
                 return self._send_json(_envelope(422, problem))
-            job = server.create_job(body)
+            if api == "veo":
+                images = body.get("imageUrls") or []
+            else:
+                images = [body["imageUrl"]] if body.get("imageUrl") else []
+            image_problem = server.fetch_images(images) if config["fetch_images"] else ""
+            if image_problem and api == "runway":
+                return self._send_json(_envelope(451, f"Failed to fetch the image: {image_problem}"))
+            job = server.create_job(body, api=api, image_problem=image_problem)
             hang = float(config["generate_hang"])
             if hang:
                 time.sleep(hang)
             self._send_json(_envelope(200, "success", {"taskId": job["task_id"]}))
 
-        def _record(self, task_id: str) -> None:
+        def _record(self, task_id: str, api: str = "runway") -> None:
             job = server.state.jobs.get(task_id)
-            if job is None:
+            if job is None or job["api"] != api:
                 return self._send_json(_envelope(404, "Task not found"))
-            self._send_json(_envelope(200, "success", server.record(job)))
+            record = server.veo_record(job) if api == "veo" else server.record(job)
+            self._send_json(_envelope(200, "success", record))
+
+        def _hd(self, task_id: str) -> None:
+            job = server.state.jobs.get(task_id)
+            if job is None or job["api"] != "veo":
+                return self._send_json(_envelope(404, "Task not found"))
+            forced = int(server.state.config["hd_code"])
+            if forced != 200:
+                return self._send_json(_envelope(forced, f"Forced failure {forced}"))
+            if job["body"].get("aspectRatio") != "16:9":
+                return self._send_json(_envelope(422, "1080P is only offered for 16:9 videos"))
+            if not server.hd_ready(job):
+                message = "1080P is processing. It should be ready in 1-2 minutes."
+                return self._send_json(_envelope(400, message))
+            hd_url = f"{server.url}/files/{task_id}-1080p.mp4"
+            self._send_json(_envelope(200, "success", {"resultUrl": hd_url}))
 
         def _file(self, method: str, name: str) -> None:
             name = name.split("?")[0]
             task_id, _, ext = name.rpartition(".")
+            hd = task_id.endswith("-1080p")
+            task_id = task_id.removesuffix("-1080p")
             config = server.state.config
             with server.state.lock:
                 server.state.file_requests += 1
@@ -140,8 +182,11 @@ def handler_for(server: Any) -> type[BaseHTTPRequestHandler]:
                 or ext not in ("mp4", "jpg")
                 or config["expired"]
                 or server.job_state(job) != "success"
+                or (hd and not server.hd_ready(job))
             ):
                 return self._send_json({"error": "not found"}, 404)
+            with server.state.lock:
+                server.state.downloads.append(name)
             path = MEDIA_DIR / ("sample.mp4" if ext == "mp4" else "cover.jpg")
             raw = path.read_bytes()
             self.send_response(200)
@@ -188,6 +233,31 @@ def _validate_generate(body: dict, *, long_duration: int) -> str:
         return "the long duration cannot be 1080p"
     if not body.get("imageUrl") and body.get("aspectRatio") not in ASPECT_RATIOS:
         return "aspectRatio is invalid"
+    if not body.get("callBackUrl"):
+        return "callBackUrl is required"
+    return ""
+
+
+def _validate_veo_generate(body: dict) -> str:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "prompt is required"
+    if body.get("model", "veo3_fast") not in VEO_MODELS:
+        return "model is invalid"
+    if body.get("aspectRatio", "16:9") not in VEO_ASPECT_RATIOS:
+        return "aspectRatio is invalid"
+    images = body.get("imageUrls") or []
+    if not isinstance(images, list) or not all(isinstance(url, str) and url for url in images):
+        return "imageUrls must be a list of URLs"
+    kind = body.get("generationType") or ("FIRST_AND_LAST_FRAMES_2_VIDEO" if images else "TEXT_2_VIDEO")
+    if kind not in VEO_GENERATION_TYPES:
+        return "generationType is invalid"
+    if kind == "TEXT_2_VIDEO" and images:
+        return "TEXT_2_VIDEO takes no imageUrls"
+    if kind == "FIRST_AND_LAST_FRAMES_2_VIDEO" and not 1 <= len(images) <= 2:
+        return "FIRST_AND_LAST_FRAMES_2_VIDEO takes 1 or 2 imageUrls"
+    if kind == "REFERENCE_2_VIDEO" and (body.get("model") != "veo3_fast" or not 1 <= len(images) <= 3):
+        return "REFERENCE_2_VIDEO is for veo3_fast with 1 to 3 imageUrls"
     if not body.get("callBackUrl"):
         return "callBackUrl is required"
     return ""

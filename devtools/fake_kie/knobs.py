@@ -5,6 +5,11 @@ from pathlib import Path
 MEDIA_DIR = Path(__file__).resolve().parent / "media"
 API_PREFIX = "/api/v1"
 ASPECT_RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16"}
+VEO_MODELS = {"veo3", "veo3_fast", "veo3_lite"}
+VEO_ASPECT_RATIOS = {"16:9", "9:16", "Auto"}
+VEO_GENERATION_TYPES = {"TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"}
+# Veo's callback codes for a failed job; another fail_code is reported as 500.
+VEO_FAIL_CODES = {400, 422, 500, 501}
 
 DEFAULTS = {
     "api_key": "fake-kie-key",
@@ -26,4 +31,7 @@ DEFAULTS = {
     "expired": False,
     "file_failures": 0,
     "public_url": "",
+    "fetch_images": True,
+    "hd_seconds": 0.0,
+    "hd_code": 200,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import random
 import threading
@@ -13,7 +14,7 @@ from http.server import ThreadingHTTPServer
 import requests
 
 from devtools.fake_kie.handler import handler_for
-from devtools.fake_kie.knobs import API_PREFIX, DEFAULTS
+from devtools.fake_kie.knobs import API_PREFIX, DEFAULTS, VEO_FAIL_CODES
 from videos.kie.signing import webhook_signature
 
 logger = logging.getLogger("aiasmr.fake_kie")
@@ -27,6 +28,8 @@ class FakeKieState:
         self.callbacks: list[dict] = []  # every callback due: sent, lost or held
         self.generate_calls = 0
         self.file_requests = 0
+        self.downloads: list[str] = []  # file names served (e.g. "<task>-1080p.mp4")
+        self.image_fetches: list[dict] = []  # every image URL fetched, as KIE would
 
     def reset(self, **config):
         with self.lock:
@@ -36,6 +39,8 @@ class FakeKieState:
             self.callbacks.clear()
             self.generate_calls = 0
             self.file_requests = 0
+            self.downloads.clear()
+            self.image_fetches.clear()
 
 
 class FakeKie:
@@ -115,6 +120,8 @@ class FakeKie:
 
     def callback_body(self, job: dict) -> dict:
         task_id = job["task_id"]
+        if job["api"] == "veo":
+            return self._veo_callback_body(job)
         if job["fail"]:
             code = 500 if int(job["fail_code"]) >= 500 else 400
             data = {"task_id": task_id, "video_id": "", "video_url": "", "image_url": ""}
@@ -130,10 +137,80 @@ class FakeKie:
             },
         }
 
-    def create_job(self, body: dict) -> dict:
+    def fetch_images(self, urls: list[str]) -> str:
+        """Fetches each image like KIE does before generating; returns what went wrong ("" when all fine)."""
+        for url in urls:
+            entry = {"url": url, "status": None, "contentType": "", "bytes": 0}
+            with self.state.lock:
+                self.state.image_fetches.append(entry)
+            try:
+                response = requests.get(url, timeout=10)
+            except requests.RequestException as exc:
+                entry["status"] = exc.__class__.__name__
+                return f"{url}: {exc.__class__.__name__}"
+            entry["status"] = response.status_code
+            entry["contentType"] = response.headers.get("Content-Type", "")
+            entry["bytes"] = len(response.content)
+            if response.status_code != 200:
+                return f"{url}: HTTP {response.status_code}"
+            if not entry["contentType"].startswith("image/") or not response.content:
+                return f"{url}: not an image"
+        return ""
+
+    def hd_ready(self, job: dict) -> bool:
+        if self.job_state(job) != "success":
+            return False
+        done_at = job["created"] + job["job_seconds"]
+        return time.monotonic() >= done_at + float(self.state.config["hd_seconds"])
+
+    def veo_record(self, job: dict) -> dict:
+        """Veo's record-info: successFlag 0 generating, 1 success, 2 failed, 3 generation failed."""
+        state = self.job_state(job)
+        task_id = job["task_id"]
+        flag = {"success": 1, "fail": 3 if int(job["fail_code"]) == 501 else 2}.get(state, 0)
+        data = {
+            "taskId": task_id,
+            "paramJson": json.dumps(job["body"]),
+            "createTime": job["created_at"],
+            "completeTime": time.strftime("%Y-%m-%d %H:%M:%S") if flag else None,
+            "successFlag": flag,
+            "response": None,
+            "errorCode": None,
+            "errorMessage": None,
+            "fallbackFlag": False,
+        }
+        if flag == 1:
+            data["response"] = {
+                "taskId": task_id,
+                "resultUrls": [f"{self.url}/files/{task_id}.mp4"],
+                "originUrls": [],
+                "resolution": "720p",
+            }
+        elif flag:
+            data["errorCode"] = int(job["fail_code"])
+            data["errorMessage"] = job["fail_msg"]
+        return data
+
+    def _veo_callback_body(self, job: dict) -> dict:
+        task_id = job["task_id"]
+        if job["fail"]:
+            code = int(job["fail_code"])
+            code = code if code in VEO_FAIL_CODES else 500
+            data = {"taskId": task_id, "info": None, "fallbackFlag": False}
+            return {"code": code, "msg": job["fail_msg"], "data": data}
+        info = {"resultUrls": [f"{self.url}/files/{task_id}.mp4"], "originUrls": [], "resolution": "720p"}
+        return {
+            "code": 200,
+            "msg": "Veo3 video generated successfully.",
+            "data": {"taskId": task_id, "info": info, "fallbackFlag": False},
+        }
+
+    def create_job(self, body: dict, *, api: str = "runway", image_problem: str = "") -> dict:
+        """A job of `api` (runway or veo); one whose image KIE could not fetch fails with 400."""
         config = self.state.config
         task_id = uuid.uuid4().hex
         job = {
+            "api": api,
             "task_id": task_id,
             "video_id": uuid.uuid4().hex,
             "body": body,
@@ -141,10 +218,12 @@ class FakeKie:
             "created": time.monotonic(),
             "created_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "job_seconds": float(config["job_seconds"]),
-            "fail": random.random() < float(config["job_fail_rate"]),
-            "fail_code": config["fail_code"],
+            "fail": bool(image_problem) or random.random() < float(config["job_fail_rate"]),
+            "fail_code": 400 if image_problem else config["fail_code"],
             "fail_msg": config["fail_msg"],
         }
+        if image_problem:
+            job["fail_msg"] = f"Image could not be fetched: {image_problem}"
         with self.state.lock:
             self.state.jobs[task_id] = job
         if job["callback_url"]:
@@ -202,8 +281,15 @@ class FakeKie:
                 "config": dict(self.state.config),
                 "generateCalls": self.state.generate_calls,
                 "fileRequests": self.state.file_requests,
+                "downloads": list(self.state.downloads),
+                "imageFetches": copy.deepcopy(self.state.image_fetches),
                 "jobs": {
-                    task_id: {"state": self.job_state(job), "body": job["body"], "fail": job["fail"]}
+                    task_id: {
+                        "api": job["api"],
+                        "state": self.job_state(job),
+                        "body": job["body"],
+                        "fail": job["fail"],
+                    }
                     for task_id, job in self.state.jobs.items()
                 },
                 "callbacks": copy.deepcopy(self.state.callbacks),

@@ -50,6 +50,8 @@ FIXED = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), "<date>"),
     # Sequence-backed ids (PostgreSQL sequences do not roll back), counters and timings.
     (re.compile(r'("(?:id|transactionId|retryAfter|uptime|latencyMs)": ?)\d+(?:\.\d+)?'), r"\1<n>"),
+    # A ledger entry's id is its sequence number as a string (Express's uuid column): sequences don't roll back.
+    (re.compile(r'("id": ?)"\d+"'), r'\1"<n>"'),
     (re.compile(r'(?<="X-CSRFTOKEN"\] = ")\w+'), "<csrf>"),  # the Swagger page's per-request token
 ]
 ZONE_LINE = re.compile(r"(\s*)(?:- (\S+)|\* `(\S+)` - \S+)")

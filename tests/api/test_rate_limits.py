@@ -96,5 +96,6 @@ def test_each_scope_has_its_express_code():
         "generate": "VIDEO_GENERATION_LIMIT_EXCEEDED",
         "purchase": "CREDITS_PURCHASE_LIMIT_EXCEEDED",
         "sensitive": "STRICT_RATE_LIMIT_EXCEEDED",
+        "upload": "UPLOAD_RATE_LIMIT_EXCEEDED",  # image uploads are new: no Express limiter to copy
     }
     assert rate_limited(scope="unknown", retry_after=5, limit=3, window=60).code == "RATE_LIMIT_EXCEEDED"

@@ -33,6 +33,9 @@ VALID_BUT_REFUSED = {
     # imageUrl must be https on a public host (no loopback, private or .local names: an SSRF guard) and
     # the prompt refuses control and format characters; JSON Schema can state neither.
     "POST /api/generate",
+    # An uploaded file must be a PNG, JPEG or WebP by its bytes (UNSUPPORTED_IMAGE_TYPE); a schema can
+    # only say "binary".
+    "POST /api/uploads/images",
     # avatar_url is checked by Django's URLValidator (label lengths, TLD rules), stricter than `format: uri`.
     "PUT /api/user/profile",
     # The fuzzer cannot know the current password (PASSWORD_CHANGE_FAILED).

@@ -126,3 +126,48 @@ def refunds(video) -> int:
 def stored_bytes(name: str) -> bytes:
     with default_storage.open(name, "rb") as handle:
         return handle.read()
+
+
+@pytest.fixture
+def served_media(fake_kie, settings, tmp_path):
+    """Stored files served over real HTTP (as R2 or `make run` would), so the fake KIE can fetch uploads."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = tmp_path / "media"
+    root.mkdir(exist_ok=True)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": base},
+        },
+    }
+    yield base
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def png_bytes(size=(64, 48), color=(200, 120, 40)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", size, color).save(output, format="PNG")
+    return output.getvalue()
+
+
+def upload_image(client, raw: bytes, name: str = "photo.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/api/uploads/images", {"file": SimpleUploadedFile(name, raw)}, format="multipart")

@@ -163,6 +163,10 @@ class KieClient:
             self._local.session = session
         return session
 
+    def call(self, method: str, path: str, *, json_body: dict | None = None, params: dict | None = None):
+        """Any KIE API call (videos.kie.veo uses it): the envelope's `data`, or a KieError."""
+        return self._call(method, path, json_body=json_body, params=params)
+
     def _call(self, method: str, path: str, *, json_body: dict | None = None, params: dict | None = None):
         """Returns the envelope's `data`; raises a KieError for every failure."""
         if not self.api_key:

@@ -6,6 +6,7 @@ transaction that makes them necessary (the database backend commits them with th
 `videos.services.queue`.
 """
 
+from videos.catalog import PlanUpgradeRequired, generation_cost
 from videos.services.callbacks import (
     CALLBACK_ERRORS,
     kie_callback_handle,
@@ -17,7 +18,7 @@ from videos.services.callbacks import (
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
 from videos.services.media_copy import stored_files_delete, video_copy_media
 from videos.services.settlement import video_fail, video_mark_generated
-from videos.services.start import PlanUpgradeRequired, generation_cost, video_generation_start
+from videos.services.start import video_generation_start
 from videos.services.submission import callback_url_for, video_submit
 from videos.services.sweep import generations_sweep
 from videos.services.user_actions import (

@@ -11,12 +11,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aiasmr.api.exceptions import ValidationFailed
-from videos.kie.client import KieError, RecordDetail, kie_client
+from videos.kie.client import KieError, RecordDetail
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
 from videos.services.common import PRE_STORING, logger, video_event_record
+from videos.services.provider import provider_record
 from videos.services.settlement import video_fail, video_mark_generated
 
-CALLBACK_ERRORS = {400: "GENERATION_REJECTED", 500: "GENERATION_FAILED"}
+# Callback codes of both APIs (Veo adds 422 rejected upstream and 501 generation failed).
+CALLBACK_ERRORS = {
+    400: "GENERATION_REJECTED",
+    422: "GENERATION_REJECTED",
+    500: "GENERATION_FAILED",
+    501: "GENERATION_FAILED",
+}
 
 
 def _record_error_code(record: RecordDetail) -> str:
@@ -59,6 +66,8 @@ def parse_callback(*, body: object) -> dict:
     task_id = data.get("task_id") or data.get("taskId")
     if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > 128:
         problems.append({"field": "data.task_id", "message": "A task id is required."})
+    if "info" in data:  # Veo's shape: {taskId, info: {resultUrls, originUrls, resolution}, fallbackFlag}
+        return _parse_veo_callback(code=code, body=body, data=data, task_id=task_id, problems=problems)
     values = {}
     for name, alias in (("video_id", "videoId"), ("video_url", "videoUrl"), ("image_url", "imageUrl")):
         value = data.get(name, data.get(alias)) or ""
@@ -69,6 +78,31 @@ def parse_callback(*, body: object) -> dict:
     if problems:
         raise ValidationFailed("The callback is malformed.", code="INVALID_CALLBACK", details=problems)
     return {"code": code, "msg": str(body.get("msg") or "")[:500], "task_id": task_id.strip(), **values}
+
+
+def _parse_veo_callback(*, code, body: dict, data: dict, task_id, problems: list) -> dict:
+    info = data.get("info")
+    if info is None:
+        info = {}
+    if not isinstance(info, dict):
+        problems.append({"field": "data.info", "message": "An object is required."})
+        info = {}
+    urls = info.get("resultUrls") or info.get("result_urls") or []
+    if isinstance(urls, str):
+        urls = [urls]
+    if not isinstance(urls, list) or not all(isinstance(url, str) and len(url) <= 2000 for url in urls):
+        problems.append({"field": "data.info.resultUrls", "message": "A list of URLs is required."})
+        urls = []
+    if problems:
+        raise ValidationFailed("The callback is malformed.", code="INVALID_CALLBACK", details=problems)
+    return {
+        "code": code,
+        "msg": str(body.get("msg") or "")[:500],
+        "task_id": task_id.strip(),
+        "video_id": "",
+        "video_url": urls[0] if urls else "",
+        "image_url": "",
+    }
 
 
 def kie_callback_handle(*, callback: dict, video_hint: str | None, raw: dict) -> bool:
@@ -169,7 +203,7 @@ def video_sync_from_kie(*, video: Video) -> Video:
     """Asks KIE's record for this job and settles the video. No transaction is open during the call."""
     if not video.provider_task_id:
         return Video.objects.get(pk=video.pk)
-    record = kie_client().record_detail(video.provider_task_id)
+    record = provider_record(video=video)
     video_apply_record(video=video, record=record)
     return Video.objects.get(pk=video.pk)
 

@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from aiasmr.api.logging import business_log
 from videos.kie.client import KieDownloadError, kie_client
+from videos.kie.veo import veo_1080p
 from videos.media import MediaRejected, host_allowed, media_fetch, media_store
-from videos.models import Video, VideoEvent, VideoStatus, thumbnail_upload_to, video_upload_to
+from videos.models import KieApi, Video, VideoEvent, VideoStatus, thumbnail_upload_to, video_upload_to
 from videos.services.common import logger, video_event_record
+from videos.services.provider import provider_record
 from videos.services.queue import STORAGE_FILES_DELETE_TASK, VIDEO_COPY_TASK, retry_backoff, task_enqueue
 from videos.services.settlement import video_fail
 
@@ -44,7 +46,7 @@ def video_copy_media(*, video_id: uuid.UUID | str) -> None:
     try:
         video_url, image_url, trusted = video.provider_video_url, video.provider_thumbnail_url, False
         if not (host_allowed(video_url) and (not image_url or host_allowed(image_url))):
-            record = client.record_detail(video.provider_task_id) if video.provider_task_id else None
+            record = provider_record(video=video, client=client) if video.provider_task_id else None
             if record is None or record.state != "success" or not record.video_url:
                 raise KieDownloadError("KIE's record does not confirm the files yet.")
             if record.expired:
@@ -53,7 +55,11 @@ def video_copy_media(*, video_id: uuid.UUID | str) -> None:
             Video.objects.filter(pk=video_id).update(
                 provider_video_url=video_url[:2000], provider_thumbnail_url=image_url[:2000]
             )
-        video_spool, size = media_fetch(client, video_url, kind="video", trusted=trusted)
+        hd_url = _hd_video_url(video, client)
+        if hd_url:
+            video_spool, size = media_fetch(client, hd_url, kind="video", trusted=True)
+        else:
+            video_spool, size = media_fetch(client, video_url, kind="video", trusted=trusted)
         spools.append(video_spool)
         cover_spool = None
         if image_url:
@@ -97,6 +103,40 @@ def video_copy_media(*, video_id: uuid.UUID | str) -> None:
         stored_files_delete(paths=[name for name in (video_name, thumb_name) if name])
         return
     business_log.info("video ready", extra={"event": "video_ready", "video": str(video_id), "size": size})
+
+
+def _hd_video_url(video: Video, client) -> str:
+    """Veo jobs that should be 1080p: KIE's 1080p file URL ("" to keep the 720p one).
+
+    KIE may need minutes after success: until VEO_1080P_WAIT_SECONDS have passed, "not ready" raises
+    (the copy is retried with backoff); after that, or when KIE says it never will, the 720p file is kept.
+    """
+    if not (video.wants_1080p and video.kie_api == KieApi.VEO and video.provider_task_id):
+        return ""
+    result = veo_1080p(client, video.provider_task_id)
+    if result.url:
+        if video.quality != "1080p":
+            Video.objects.filter(pk=video.pk).update(quality="1080p")
+        video_event_record(
+            video_id=video.pk,
+            source=VideoEvent.Source.POLL,
+            summary="1080p file ready",
+            payload={"url": result.url},
+        )
+        return result.url
+    since = video.generated_at or video.updated_at
+    waited = (timezone.now() - since).total_seconds() if since else 0
+    if not result.final and waited < settings.VEO_1080P_WAIT_SECONDS:
+        raise KieDownloadError(f"KIE's 1080p file is not ready yet ({result.message or 'no URL'}).")
+    with transaction.atomic():
+        Video.objects.filter(pk=video.pk).update(quality="720p", wants_1080p=False)
+        video_event_record(
+            video_id=video.pk,
+            source=VideoEvent.Source.SYSTEM,
+            summary="1080p unavailable; keeping 720p",
+            payload={"message": result.message, "waitedSeconds": int(waited)},
+        )
+    return ""
 
 
 def _copy_retry(video: Video, exc: Exception) -> None:

@@ -75,6 +75,7 @@ def video_mark_generated(
             status=VideoStatus.STORING,
             provider_video_id=(provider_video_id or "")[:128],
             provider_state="success",
+            generated_at=now,
             updated_at=now,
             **urls,
         )

@@ -1,4 +1,5 @@
-"""Starting a generation: check the plan, reserve the credits, create the video, enqueue its submission."""
+"""Starting a generation: check the model and plan, charge the catalogue price, create the video, enqueue
+its submission."""
 
 from __future__ import annotations
 
@@ -6,25 +7,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from accounts.selectors import plan_entitlements
-from aiasmr.api.exceptions import AccessDenied, Conflict, ValidationFailed
+from aiasmr.api.exceptions import Conflict
 from aiasmr.api.logging import business_log
 from credits.services import credits_spend
-from videos.models import Video, VideoEvent
+from videos.catalog import DEFAULT_MODEL, generation_options_resolve
+from videos.models import KieApi, Video, VideoEvent
 from videos.prompts import prompt_enhance
 from videos.services.common import video_event_record
 from videos.services.queue import VIDEO_SUBMIT_TASK, task_enqueue
-
-
-class PlanUpgradeRequired(AccessDenied):
-    code = "PLAN_UPGRADE_REQUIRED"
-    default_message = "Your plan does not include this quality; upgrade to generate it."
-
-
-def generation_cost(*, duration: int, quality: str) -> int | None:
-    key = f"{5 if duration == 5 else 8}:{quality}"
-    cost = settings.GENERATION_COSTS.get(key)
-    return int(cost) if cost else None
+from videos.uploads import UPLOAD_REF_PREFIX, image_refs_resolve, uploads_mark_used
 
 
 def video_generation_start(
@@ -32,26 +23,37 @@ def video_generation_start(
     user: User,
     prompt: str,
     triggers: list[str],
-    duration: int,
-    quality: str,
-    aspect_ratio: str,
+    duration: int | None,
+    quality: str | None,
+    aspect_ratio: str | None,
     image_url: str = "",
     watermark: str = "",
     idempotency_key: str | None = None,
+    model: str = DEFAULT_MODEL,
+    image_urls: list[str] | None = None,
 ) -> tuple[Video, bool]:
     """Reserves the credits, creates the video and enqueues its submission, in one transaction.
 
+    `model` names a catalogue model; its price in force now is charged and recorded on the video.
+    `image_url` and `image_urls` (upload ids, upload URLs or public https URLs) are the job's images.
     Returns (video, created); a repeated Idempotency-Key returns the first video (created=False).
     """
-    duration = 5 if duration == 5 else settings.KIE_LONG_DURATION
-    if quality == "1080p" and plan_entitlements(profile=user.profile)["maxQuality"] != "1080p":
-        raise PlanUpgradeRequired(details={"required": "pro", "quality": quality})
-    cost = generation_cost(duration=duration, quality=quality)
-    if cost is None:
-        raise ValidationFailed(
-            "This duration and quality are not offered together.",
-            details=[{"field": "quality", "message": "Not offered with this duration."}],
-        )
+    images = ([image_url] if image_url else []) + list(image_urls or [])
+    options = generation_options_resolve(
+        profile=user.profile,
+        model_code=model,
+        duration=duration,
+        quality=quality,
+        aspect_ratio=aspect_ratio,
+        image_count=len(images),
+    )
+    refs = image_refs_resolve(user=user, values=images) if images else []
+    duration = options.duration
+    if options.model.kie_api == KieApi.RUNWAY:
+        duration = 5 if duration == 5 else settings.KIE_LONG_DURATION
+    quality, cost = options.quality, options.cost
+    # An external URL keeps its Express-era place; an upload is only a ref (its URL is made at submission).
+    external_url = image_url if image_url and refs and not refs[0].startswith(UPLOAD_REF_PREFIX) else ""
     enhanced = prompt_enhance(prompt=prompt, triggers=triggers)
     fields = {
         "prompt": prompt,
@@ -59,9 +61,11 @@ def video_generation_start(
         "triggers": triggers,
         "duration": duration,
         "quality": quality,
-        "aspect_ratio": aspect_ratio,
-        "image_url": image_url,
+        "aspect_ratio": options.aspect_ratio,
+        "image_url": external_url,
         "watermark": watermark,
+        "model": options.model.code,
+        "image_refs": refs,
     }
     if idempotency_key:
         existing = Video.objects.filter(user=user, idempotency_key=idempotency_key).first()
@@ -71,20 +75,28 @@ def video_generation_start(
         with transaction.atomic():
             # The debit is written first, naming the video about to be inserted (its UUID is set already;
             # foreign keys are checked at commit), so the video row goes in once, complete with its debit.
-            video = Video(user=user, credit_cost=cost, idempotency_key=idempotency_key or None, **fields)
+            video = Video(
+                user=user,
+                credit_cost=cost,
+                kie_api=options.model.kie_api,
+                wants_1080p=options.wants_1080p,
+                idempotency_key=idempotency_key or None,
+                **fields,
+            )
             video.debit = credits_spend(
                 user=user,
                 amount=cost,
-                description=f"Video generation ({duration}s, {quality})",
+                description=_charge_description(options.model, duration=duration, quality=quality),
                 video=video,
                 counts_video=True,
             )
             video.save(force_insert=True)
+            uploads_mark_used(refs=refs)
             video_event_record(
                 video_id=video.pk,
                 source=VideoEvent.Source.SYSTEM,
                 summary="accepted; credits reserved",
-                payload={"cost": cost},
+                payload={"cost": cost, "model": options.model.code},
             )
             task_enqueue(task_path=VIDEO_SUBMIT_TASK, video_id=str(video.pk))
     except IntegrityError:
@@ -97,6 +109,12 @@ def video_generation_start(
         "generation started", extra={"event": "generation_started", "video": str(video.pk), "cost": cost}
     )
     return video, True
+
+
+def _charge_description(model, *, duration: int, quality: str) -> str:
+    # Runway's charges keep the Express-era wording the app already shows in the history.
+    named = "" if model.code == DEFAULT_MODEL else f"{model.name}, "
+    return f"Video generation ({named}{duration}s, {quality})"
 
 
 def _idempotent_replay(video: Video, fields: dict) -> Video:

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from videos.kie.client import KieError, KieOutcomeUnknown, kie_client
+from videos.kie.client import KieError, KieOutcomeUnknown
 from videos.models import Video, VideoEvent, VideoStatus
 from videos.services.common import video_event_record
+from videos.services.provider import provider_generate
 from videos.services.queue import VIDEO_SUBMIT_TASK, retry_backoff, task_enqueue
 from videos.services.settlement import video_fail
 
@@ -38,15 +39,7 @@ def video_submit(*, video_id: uuid.UUID | str) -> None:
     if video is None:
         return
     try:
-        result = kie_client().generate(
-            prompt=video.enhanced_prompt,
-            duration=video.duration,
-            quality=video.quality,
-            aspect_ratio=video.aspect_ratio,
-            image_url=video.image_url,
-            watermark=video.watermark,
-            callback_url=callback_url_for(video=video),
-        )
+        result = provider_generate(video=video, callback_url=callback_url_for(video=video))
     except KieOutcomeUnknown as exc:
         # KIE may have started (and billed) a job: never re-send. A callback carrying our video id
         # reconciles it; otherwise the sweep fails and refunds it after GENERATION_SUBMIT_UNKNOWN_SECONDS.

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from aiasmr.api.exceptions import ApiError, Conflict
 from credits.models import CreditTransaction
-from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
+from videos.models import OPEN_STATUSES, Upload, Video, VideoEvent, VideoStatus
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
 from videos.services.queue import STORAGE_FILES_DELETE_TASK, task_enqueue
 from videos.services.settlement import video_fail
@@ -71,12 +71,14 @@ def video_delete(*, video: Video) -> None:
 
 
 def user_videos_delete(*, user: User) -> None:
-    """Deletes the user's videos; their stored files are removed after the commit."""
+    """Deletes the user's videos and image uploads; their stored files are removed after the commit."""
     paths = []
     for video in Video.objects.filter(user=user).only("id", "video_file", "thumbnail_file"):
         paths.extend(name for name in (video.video_file.name, video.thumbnail_file.name) if name)
+    paths.extend(name for name in Upload.objects.filter(user=user).values_list("file", flat=True) if name)
     with transaction.atomic():
         Video.objects.filter(user=user).delete()
+        Upload.objects.filter(user=user).delete()
         if paths:
             task_enqueue(task_path=STORAGE_FILES_DELETE_TASK, paths=paths)
 
