@@ -18,6 +18,7 @@ from aiasmr.config.guard import production_problems
 from aiasmr.config.logs import logging_settings
 from aiasmr.config.openapi import openapi_settings
 from aiasmr.config.security import CONTENT_SECURITY_POLICY, CORS_ALLOW_HEADERS  # noqa: F401 (settings)
+from aiasmr.config.templates import template_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -91,20 +92,7 @@ AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 APPEND_SLASH = False
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "aiasmr" / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    },
-]
+TEMPLATES = template_settings(base_dir=BASE_DIR)
 
 # --- Database -----------------------------------------------------------------------------------
 

@@ -41,12 +41,7 @@ class BillingPhase:
             Subscription.objects.filter(user_id__in=users, status__in=LIVE_SUBSCRIPTION).values_list("user_id", flat=True)
         )
         rows = []
-        for row in batch:
-            if row["id"] in already:
-                continue
-            if row["user_id"] not in users:
-                report.skip(table, row["id"], f"user {row['user_id']} not imported")
-                continue
+        for row in report.rows_of_imported_users(table=table, batch=batch, already=already, users=users):
             plan_id = self.plans.get(mapping.text(row["plan_type"]).lower())
             if plan_id is None:
                 report.skip(table, row["id"], f"no plan {row['plan_type']!r} here")
@@ -103,12 +98,7 @@ class BillingPhase:
             )
         )
         rows = []
-        for row in batch:
-            if row["id"] in already:
-                continue
-            if row["user_id"] not in users:
-                report.skip(table, row["id"], f"user {row['user_id']} not imported")
-                continue
+        for row in report.rows_of_imported_users(table=table, batch=batch, already=already, users=users):
             status = mapping.text(row["status"]).lower() or OrderStatus.PENDING
             if status not in mapping.ORDER_STATUSES:
                 report.skip(table, row["id"], f"unknown status {row['status']!r}")

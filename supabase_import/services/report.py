@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -31,6 +31,16 @@ class ImportReport:
     def skip(self, table: str, row_id, reason: str, n: int = 1) -> None:
         self.add(table, "skipped", n)
         self.line(f"SKIPPED {table} {row_id}: {reason}")
+
+    def rows_of_imported_users(self, *, table: str, batch: list[dict], already: set, users: set) -> Iterator[dict]:
+        """The rows of `batch` not imported yet whose user was imported; the others' skips are reported."""
+        for row in batch:
+            if row["id"] in already:
+                continue
+            if row["user_id"] not in users:
+                self.skip(table, row["id"], f"user {row['user_id']} not imported")
+                continue
+            yield row
 
     def note(self, table: str, row_id, message: str) -> None:
         self.add(table, "notes")

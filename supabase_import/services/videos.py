@@ -67,12 +67,7 @@ class VideosPhase:
         task_ids = {mapping.text(row["task_id"], 128) or None for row in batch}
         taken = existing(Video, "provider_task_id", task_ids)
         rows, copies = [], []
-        for row in batch:
-            if row["id"] in already:
-                continue
-            if row["user_id"] not in users:
-                report.skip(table, row["id"], f"user {row['user_id']} not imported")
-                continue
+        for row in report.rows_of_imported_users(table=table, batch=batch, already=already, users=users):
             prompt = mapping.text(row["prompt"]) or mapping.text(row["title"])
             if not prompt:
                 report.skip(table, row["id"], "no prompt")

@@ -21,8 +21,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from django.db import connection
 from google.auth import crypt
 from google.auth import jwt as google_jwt
+from rest_framework.test import APIClient
+
+from accounts.models import Profile
+from accounts.services import auth_tokens_issue
 
 BUNDLE_ID = "com.aiasmr.app"
 PACKAGE_NAME = "com.aiasmr.android"
@@ -31,6 +36,40 @@ APPLE_MARKER_INTERMEDIATE = x509.ObjectIdentifier("1.2.840.113635.100.6.2.1")
 PUSH_AUDIENCE = "https://api.example.test/api/billing/google/notifications"
 PUSH_ACCOUNT = "rtdn-push@aiasmr-test.iam.gserviceaccount.com"
 CERTS_URL = "https://certs.example.test/oauth2/v1/certs"
+
+
+def balance(user) -> int:
+    return Profile.objects.get(user=user).credits
+
+
+def client_for(user) -> APIClient:
+    """An API client signed in as `user` (its `.user` is that user)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth_tokens_issue(user=user)['token']}")
+    client.user = user
+    return client
+
+
+def at_once(*, user, times: int, send) -> list[int]:
+    """`send(client)` from `times` threads released together, each with its own client and database
+    connection; the status codes they got."""
+    barrier = threading.Barrier(times)
+    answers = []
+
+    def present():
+        try:
+            client = client_for(user)
+            barrier.wait()
+            answers.append(send(client).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=present) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
 
 
 def _name(common_name: str) -> x509.Name:

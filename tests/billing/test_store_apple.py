@@ -1,7 +1,6 @@
 """App Store purchases: StoreKit 2 signed transactions and App Store Server Notifications V2, signed by a
 certificate chain generated here and verified by Apple's own library; credited once, clawed back on refund."""
 
-import threading
 import uuid
 from datetime import timedelta
 from io import StringIO
@@ -9,13 +8,10 @@ from io import StringIO
 import pytest
 import responses
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import Profile
-from accounts.services import auth_tokens_issue
 from billing.catalog import catalog_ensure
 from billing.models import (
     CreditPackage,
@@ -30,23 +26,21 @@ from billing.models import (
 )
 from credits.models import CreditTransaction
 from credits.services import credits_spend
-from tests.billing.stores import BUNDLE_ID, AppleChain, apple_notification, apple_transaction, now_ms
+from tests.billing.stores import (
+    BUNDLE_ID,
+    AppleChain,
+    apple_notification,
+    apple_transaction,
+    at_once,
+    balance,
+    client_for,
+    now_ms,
+)
 from tests.factories import UserFactory
 
 CREDITS_PRODUCT = "com.aiasmr.credits.standard"
 PLAN_PRODUCT = "com.aiasmr.plan.basic.monthly"
 DAY_MS = 86_400_000
-
-
-def balance(user) -> int:
-    return Profile.objects.get(user=user).credits
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth_tokens_issue(user=user)['token']}")
-    client.user = user
-    return client
 
 
 def store_products() -> None:
@@ -356,22 +350,7 @@ def test_the_same_transaction_twenty_times_at_once_grants_once(chain, apple_sett
     before = balance(user)
     token = StoreAccount.objects.create(user=user).token
     signed = chain.sign(apple_transaction(product_id=CREDITS_PRODUCT, app_account_token=token))
-    barrier = threading.Barrier(20)
-    answers = []
-
-    def present():
-        try:
-            client = client_for(user)
-            barrier.wait()
-            answers.append(submit(client, signed).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=present) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(user=user, times=20, send=lambda client: submit(client, signed))
     assert answers == [200] * 20
     assert balance(user) == before + 250
     assert StorePurchase.objects.count() == 1

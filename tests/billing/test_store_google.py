@@ -1,7 +1,6 @@
 """Google Play purchases against a fake Play Developer API over HTTP (the real google-api-python-client and
 a service account whose token endpoint is the fake), and Pub/Sub pushes with locally signed OIDC tokens."""
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -9,12 +8,9 @@ from io import StringIO
 import pytest
 import responses
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import override_settings
-from rest_framework.test import APIClient
 
 from accounts.models import Profile
-from accounts.services import auth_tokens_issue
 from billing.catalog import catalog_ensure
 from billing.models import (
     CreditPackage,
@@ -35,23 +31,15 @@ from tests.billing.stores import (
     PUSH_AUDIENCE,
     FakePlay,
     PushSigner,
+    at_once,
+    balance,
+    client_for,
     push_body,
 )
 from tests.factories import UserFactory
 
 CREDITS_PRODUCT = "credits_standard"
 PLAN_PRODUCT = "plan_basic_monthly"
-
-
-def balance(user) -> int:
-    return Profile.objects.get(user=user).credits
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {auth_tokens_issue(user=user)['token']}")
-    client.user = user
-    return client
 
 
 def store_products() -> None:
@@ -324,22 +312,7 @@ def test_the_same_purchase_token_twenty_times_at_once_grants_once(play, play_set
     before = balance(user)
     token = f"token-{uuid.uuid4().hex}"
     play.add_product(product_id=CREDITS_PRODUCT, token=token, account_id=StoreAccount.objects.create(user=user).token)
-    barrier = threading.Barrier(20)
-    answers = []
-
-    def present():
-        try:
-            client = client_for(user)
-            barrier.wait()
-            answers.append(submit(client, CREDITS_PRODUCT, token).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=present) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(user=user, times=20, send=lambda client: submit(client, CREDITS_PRODUCT, token))
     assert answers == [200] * 20
     assert balance(user) == before + 250
     assert StorePurchase.objects.count() == 1

@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from credits.models import CreditTransaction
+from tests.s3 import s3_test_options
 from tests.videos.conftest import fake_kie, fake_kie_server  # noqa: F401 - fixtures for this folder
 from videos.models import Video, VideoEvent
 
@@ -292,15 +293,7 @@ def s3_options(endpoint: str, bucket: str = "reliability") -> dict:
     from botocore.config import Config
 
     return {
-        "bucket_name": bucket,
-        "endpoint_url": endpoint,
-        "access_key": "test",
-        "secret_key": "test",
-        "region_name": "us-east-1",
-        "signature_version": "s3v4",
-        "addressing_style": "path",
-        "default_acl": None,
-        "file_overwrite": True,
+        **s3_test_options(endpoint=endpoint, bucket=bucket),
         "client_config": Config(
             s3={"addressing_style": "path"},
             signature_version="s3v4",

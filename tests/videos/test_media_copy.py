@@ -7,6 +7,7 @@ import pytest
 import requests
 from django_tasks_db.models import DBTaskResult
 
+from tests.s3 import s3_test_options
 from tests.videos.conftest import GOOD_BODY, deliver, refunds, run_tasks, stored_bytes
 from videos.models import Video
 from videos.tasks import video_copy_task
@@ -90,15 +91,7 @@ def test_a_copy_claimed_by_another_worker_is_not_run_twice(fake_kie, auth_client
 def s3_storage(moto_server, settings, fake_kie):
     bucket = "videos-test"
     options = {
-        "bucket_name": bucket,
-        "endpoint_url": moto_server,
-        "access_key": "test",
-        "secret_key": "test",
-        "region_name": "us-east-1",
-        "signature_version": "s3v4",
-        "addressing_style": "path",
-        "default_acl": None,
-        "file_overwrite": True,
+        **s3_test_options(endpoint=moto_server, bucket=bucket),
         "querystring_auth": True,
         "querystring_expire": 600,
     }
