@@ -1,7 +1,13 @@
+"""The ASGI entry point: what `make run`, the Docker image and the benchmark serve (gunicorn with
+uvicorn workers). Connections are read by the event loop, so a slow client holds no thread; Django runs
+the sync views on a thread per request once the request is complete."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiasmr.settings")
+# A thread per request: PostgreSQL connections come from a pool, not thread-local persistent ones.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "8")
 
 application = get_asgi_application()
