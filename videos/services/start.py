@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.selectors import plan_entitlements
 from aiasmr.api.exceptions import AccessDenied, Conflict, ValidationFailed
 from aiasmr.api.logging import business_log
+from aiasmr.api.metrics import GENERATIONS, count_on_commit
 from credits.services import credits_spend
 from videos.models import Video, VideoEvent
 from videos.prompts import prompt_enhance
@@ -87,6 +88,7 @@ def video_generation_start(
                 payload={"cost": cost},
             )
             task_enqueue(task_path=VIDEO_SUBMIT_TASK, video_id=str(video.pk))
+            count_on_commit(GENERATIONS.labels(video.provider, quality, "started").inc)
     except IntegrityError:
         if not idempotency_key:
             raise
