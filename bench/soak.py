@@ -222,17 +222,18 @@ class Stats:
         self.transport_errors: list[tuple[float, str, str]] = []
         self.outages: list[list[float]] = []
 
-    def record(self, op: str, path: str, status: int | None, error: str = "") -> None:
+    def record(self, op: str, path: str, status: int | None, error: str = "", *, started: float) -> None:
+        """`started`: when the request was sent (one sent before the outage may fail during it)."""
         with self.lock:
             self.operations[op] += 1
             self.statuses[status or "transport"] += 1
             if status is None:
-                self.transport_errors.append((time.time(), path, error))
+                self.transport_errors.append((started, path, error))
             elif status >= 500:
-                self.server_errors.append((time.time(), path, status))
+                self.server_errors.append((started, path, status))
 
     def outside_outages(self, events: list, grace: float = 5.0) -> list:
-        return [e for e in events if not any(start <= e[0] <= end + grace for start, end in self.outages)]
+        return [e for e in events if not any(start - 30 <= e[0] <= end + grace for start, end in self.outages)]
 
 
 class Client:
@@ -250,12 +251,13 @@ class Client:
 
     def call(self, op: str, method: str, path: str, **kwargs) -> requests.Response | None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        started = time.time()
         try:
             response = self.session.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
         except requests.RequestException as exc:
-            self.stats.record(op, path, None, exc.__class__.__name__)
+            self.stats.record(op, path, None, exc.__class__.__name__, started=started)
             return None
-        self.stats.record(op, path, response.status_code)
+        self.stats.record(op, path, response.status_code, started=started)
         return response
 
     def register(self) -> None:
@@ -436,6 +438,9 @@ def prove(service: Service, clients: list[Client], stats: Stats) -> dict:
         "staff refunds": refunds.filter(~Q(staff_user=None)).count(),
         "5xx inside the outage": len(stats.server_errors) - checks["5xx outside the injected outage"],
         "mismatched balances": mismatched[:5],
+        "5xx (time, path, status)": stats.server_errors[:10],
+        "transport errors (time, path, error)": stats.transport_errors[:10],
+        "outage windows": stats.outages,
         "audit": audit.stdout.strip().splitlines()[-1:] if audit.stdout.strip() else audit.stderr[-300:],
     }
     connection.close()
@@ -457,7 +462,7 @@ def run(*, operations: int, clients: int, seed: int, web_workers: int = 2, task_
     workdir = Path(tempfile.mkdtemp(prefix="aiasmr-soak-"))
     pg = PrivatePostgres().start()
     service = Service(workdir, pg.url(), web_workers=web_workers, task_workers=task_workers)
-    os.environ.update({k: v for k, v in service.env.items() if k in ("DATABASE_URL", "SECRET_KEY", "JWT_SECRET",
+    os.environ.update({k: v for k, v in service.env.items() if k in ("DATABASE_URL", "SECRET_KEY", "JWT_SECRET", "LOG_LEVEL",
                                                                       "MEDIA_ROOT", "PAYMENT_PROVIDER")})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiasmr.settings")
     sys.path.insert(0, str(ROOT))
@@ -507,8 +512,9 @@ def run(*, operations: int, clients: int, seed: int, web_workers: int = 2, task_
         left = settle(service, settle_timeout)
         result = prove(service, people, stats)
         result["figures"].update({
-            "operations": dict(stats.operations),
-            "operations total": sum(stats.operations.values()),
+            "operations (client steps)": done[0],
+            "requests by kind": dict(stats.operations),
+            "requests total": sum(stats.operations.values()),
             "HTTP statuses": {str(k): v for k, v in sorted(stats.statuses.items(), key=str)},
             "load seconds": round(load_seconds, 1),
             "faults injected": faults,
@@ -530,9 +536,14 @@ def main() -> int:
     parser.add_argument("--operations", type=int, default=int(os.environ.get("SOAK_OPERATIONS", 10_000)))
     parser.add_argument("--clients", type=int, default=int(os.environ.get("SOAK_CLIENTS", 16)))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SOAK_SEED", 14)))
+    parser.add_argument("--settle-timeout", type=float, default=180)
+    parser.add_argument("--output", help="also write the result as JSON to this file")
     args = parser.parse_args()
-    result = run(operations=args.operations, clients=args.clients, seed=args.seed)
-    print(json.dumps(result, indent=2, default=str))
+    result = run(operations=args.operations, clients=args.clients, seed=args.seed, settle_timeout=args.settle_timeout)
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text)
     print("SOAK " + ("PASSED" if result["passed"] else "FAILED"))
     return 0 if result["passed"] else 1
 
