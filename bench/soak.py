@@ -255,7 +255,7 @@ class Client:
         try:
             response = self.session.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
         except requests.RequestException as exc:
-            self.stats.record(op, path, None, exc.__class__.__name__, started=started)
+            self.stats.record(op, path, None, f"{exc.__class__.__name__}: {str(exc)[-160:]}", started=started)
             return None
         self.stats.record(op, path, response.status_code, started=started)
         return response
@@ -528,7 +528,10 @@ def run(*, operations: int, clients: int, seed: int, web_workers: int = 2, task_
     finally:
         service.stop()
         pg.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("SOAK_KEEP_LOGS"):
+            say(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> int:
