@@ -29,5 +29,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD curl -fsS "http://127.0.0.1:${PORT}/api/health/live" || exit 1
 
-# Web by default; run workers from the same image with: python manage.py db_worker
-CMD ["sh", "-c", "gunicorn aiasmr.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --threads ${GUNICORN_THREADS:-4} --timeout 30 --graceful-timeout 30"]
+# Web by default (bin/serve: gunicorn with uvicorn workers on the ASGI app, so slow clients hold no
+# thread; WEB_CONCURRENCY processes, 3 by default); run workers from the same image with:
+# python manage.py db_worker
+CMD ["bin/serve"]

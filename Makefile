@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint bench migrate seed clean
+.PHONY: install run test lint bench soak migrate seed clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: install
 
 bench: install
 	bench/run
+
+# Chaos soak (bench/soak.py): 10,000 randomized operations under injected faults, then the ledger proof.
+soak: install
+	bench/soak
 
 clean:
 	rm -rf $(VENV) staticfiles media db.sqlite3* test-artifacts .import_linter_cache

@@ -70,6 +70,7 @@ if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
+    "aiasmr.api.metrics.RequestMetricsMiddleware",
     "aiasmr.api.middleware.RequestIdMiddleware",
     "aiasmr.api.trailing_slash.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -258,6 +259,8 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
+# The bearer token Prometheus presents at /metrics; empty (the default) keeps /metrics a 404.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
 
 # --- Back office (admin dashboard) ---------------------------------------------------------------
 

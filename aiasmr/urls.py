@@ -5,6 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from aiasmr.api import health
+from aiasmr.api.metrics import metrics_view
 from aiasmr.api.views import PingView
 from aiasmr.backoffice.health_views import HealthCleanupView, HealthMetricsView
 
@@ -29,6 +30,7 @@ api_patterns = [
 
 urlpatterns = [
     path("health", health.health),
+    path("metrics", metrics_view),
     path("api/", include(api_patterns)),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "aiasmr_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# asgi (the default: gunicorn with uvicorn workers, what the image runs) or wsgi (gthread, the old stack).
+SERVER = os.environ.get("BENCH_SERVER", "asgi")
 PORT = int(os.environ.get("BENCH_PORT", "8900"))
 FAKE_KIE_PORT = PORT + 1
 DURATION = os.environ.get("BENCH_DURATION", "10s")
@@ -45,7 +49,7 @@ def base_env(database: str) -> dict:
             "JWT_SECRET": JWT_SECRET,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"{PG}/{database}",
-            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "REDIS_URL": REDIS_URL,
             "ALLOW_LOCAL_STORAGE": "1",
             "MEDIA_ROOT": str(WORKDIR / "media"),
             "SECURE_SSL_REDIRECT": "false",
@@ -85,7 +89,7 @@ def psql(sql: str):
 
 
 def prepare(size: str) -> tuple[str, Path]:
-    database = f"aiasmr_bench_{size}"
+    database = f"{DB_PREFIX}_{size}"
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql(f"CREATE DATABASE {database}")
     env = base_env(database)
@@ -114,10 +118,13 @@ def start_server(database: str) -> list[subprocess.Popen]:
     log = open(WORKDIR / f"{database}.log", "w")  # noqa: SIM115 - closed with the process
     fake = subprocess.Popen([PY, "manage.py", "fake_kie", "--port", str(FAKE_KIE_PORT)], cwd=ROOT, env=env,
                             stdout=log, stderr=log)
+    if SERVER == "wsgi":
+        app = ["aiasmr.wsgi:application", "--worker-class", "gthread", "--threads", THREADS]
+    else:
+        app = ["aiasmr.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker"]
     web = subprocess.Popen(
-        [str(Path(PY).parent / "gunicorn"), "aiasmr.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", WORKERS, "--threads", THREADS, "--worker-class", "gthread", "--backlog", "2048",
-         "--log-level", "warning"],
+        [str(Path(PY).parent / "gunicorn"), *app, "--bind", f"127.0.0.1:{PORT}",
+         "--workers", WORKERS, "--backlog", "2048", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=log,
     )
     wait_http(f"http://127.0.0.1:{PORT}/api/health/live")
@@ -210,6 +217,7 @@ def main():
     started = time.monotonic()
     large = measure("large", reads_only=False)
     small = measure("small", reads_only=True)
+    print(f"server: {SERVER}")
     print(table("large", large))
     print(table("small", small))
     print("\nscaling (small-database req/s over large-database req/s, target <= 1.3):")

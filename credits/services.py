@@ -11,6 +11,7 @@ from accounts.models import Profile, User
 from accounts.services import profile_lock
 from aiasmr.api.exceptions import InsufficientCredits, ValidationFailed
 from aiasmr.api.logging import business_log
+from aiasmr.api.metrics import REFUNDED_CREDITS, REFUNDS, count_on_commit
 from credits.models import CreditTransaction, TransactionType
 
 GRANT_TYPES = {TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.SUBSCRIPTION}
@@ -171,6 +172,9 @@ def credits_refund(
         try:
             # The one-to-one on `reverses` is the guarantee; the check above only avoids the error.
             with transaction.atomic():
+                by = "staff" if staff_user is not None else "system"
+                count_on_commit(REFUNDS.labels(by).inc)
+                count_on_commit(lambda: REFUNDED_CREDITS.labels(by).inc(-debit.amount))
                 return _write(
                     profile,
                     amount=-debit.amount,

@@ -25,6 +25,16 @@ def database_settings(*, url: str, sqlite_path: Path) -> dict:
     else:
         database.setdefault("OPTIONS", {})
         database["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+        # Under ASGI (aiasmr/asgi.py turns this on) each request runs its sync code on a fresh thread, so
+        # thread-local persistent connections would mean one new connection per request: a per-process
+        # pool (health-checked on checkout, so a PostgreSQL restart is survived) replaces them.
+        if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+            database["CONN_MAX_AGE"] = 0
+            database["OPTIONS"]["pool"] = {
+                "min_size": 1,
+                "max_size": env_int("DB_POOL_MAX_SIZE", 0),
+                "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            }
     database["ATOMIC_REQUESTS"] = False
     return database
 

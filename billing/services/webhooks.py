@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from accounts.services import profile_lock
 from aiasmr.api.exceptions import Conflict, NotFound
+from aiasmr.api.metrics import PAYMENT_EVENTS
 from billing.currencies import from_minor_units, to_minor_units
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
@@ -48,8 +49,18 @@ def payment_webhook_receive(
         logger.warning("webhook signature refused", extra={"event": "webhook_bad_signature", "provider": provider.name,
                                                             "reason": str(exc)})
         raise InvalidSignature()
+    try:
+        record, outcome = _event_record_process(provider.name, event)
+    except Exception:
+        PAYMENT_EVENTS.labels(provider.name, str(event.get("type", ""))[:64], "failed").inc()
+        raise
+    PAYMENT_EVENTS.labels(provider.name, str(event.get("type", ""))[:64], outcome).inc()
+    return record, outcome
+
+
+def _event_record_process(provider_name: str, event: dict) -> tuple[PaymentEvent, str]:
     record, _ = PaymentEvent.objects.get_or_create(
-        provider=provider.name,
+        provider=provider_name,
         event_id=event["id"][:255],
         defaults={"type": event["type"][:128], "payload": event},
     )
@@ -60,7 +71,7 @@ def payment_webhook_receive(
             locked = PaymentEvent.objects.select_for_update().get(pk=record.pk)
             if locked.status in DONE_EVENT_STATUSES:
                 return locked, "duplicate"
-            status, note = _dispatch(provider.name, event)
+            status, note = _dispatch(provider_name, event)
             locked.status = status
             locked.error = note
             locked.processed_at = timezone.now()

@@ -407,3 +407,27 @@ def test_user_cancel_racing_the_submission_either_cancels_unsent_or_refuses(fake
             assert set(results[1:]) == {"CANCELLATION_NOT_SUPPORTED"}
     assert_ledger_whole()
     audit()
+
+
+def test_deleting_a_job_while_its_failure_settles_never_errors(fake_kie):
+    # The failure callback refunds the charge naming the video; the user deletes the video at that moment.
+    # Whichever wins, nothing fails and the ledger stays whole (a refund written before the delete keeps
+    # its row, its video link set to null; after it, there is no video left to settle).
+    user = _funded_user(200)
+    videos = _submitted_videos(user, 8)
+
+    for video in videos:
+        failure = _failure_body(video)
+
+        def work(i, video=video, failure=failure):
+            if i % 2:
+                return Client().post(_callback_path(video), json.dumps(failure), content_type="application/json").status_code
+            return _client_for(user).delete(f"/api/videos/{video.pk}").status_code
+
+        results = race(4, work)
+        assert not unexpected(results), results
+        assert set(results[1::2]) == {200}  # the callbacks
+        assert set(results[0::2]) <= {200, 404}  # one delete deletes; the others find nothing
+        assert not Video.objects.filter(pk=video.pk).exists()
+    assert_ledger_whole()
+    audit()

@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from aiasmr.api.exceptions import ProviderError
+from aiasmr.api.metrics import KIE_ERRORS
 
 logger = logging.getLogger("aiasmr.kie")
 
@@ -168,7 +169,14 @@ class KieClient:
         return self._call(method, path, json_body=json_body, params=params)
 
     def _call(self, method: str, path: str, *, json_body: dict | None = None, params: dict | None = None):
-        """Returns the envelope's `data`; raises a KieError for every failure."""
+        """Returns the envelope's `data`; raises a KieError for every failure (and counts it)."""
+        try:
+            return self._request(method, path, json_body=json_body, params=params)
+        except KieError as exc:
+            KIE_ERRORS.labels(exc.code, str(exc.kie_code or "")).inc()
+            raise
+
+    def _request(self, method: str, path: str, *, json_body: dict | None, params: dict | None):
         if not self.api_key:
             raise KieRejected("KIE_API_KEY is not configured.", code="PROVIDER_NOT_CONFIGURED")
         url = f"{self.base_url}{path}"

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aiasmr.api.logging import business_log
+from aiasmr.api.metrics import GENERATIONS, count_on_commit
 from videos.kie.client import KieDownloadError, kie_client
 from videos.kie.veo import veo_1080p
 from videos.media import MediaRejected, host_allowed, media_fetch, media_store
@@ -93,6 +94,8 @@ def video_copy_media(*, video_id: uuid.UUID | str) -> None:
             error_message="",
         )
         if done:
+            stored = Video.objects.values("provider", "quality").get(pk=video_id)
+            count_on_commit(GENERATIONS.labels(stored["provider"], stored["quality"], "ready").inc)
             video_event_record(
                 video_id=video_id,
                 source=VideoEvent.Source.SYSTEM,

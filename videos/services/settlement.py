@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aiasmr.api.logging import business_log
+from aiasmr.api.metrics import GENERATIONS, count_on_commit
 from videos.media import host_allowed
 from videos.models import OPEN_STATUSES, Video, VideoEvent, VideoStatus
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
@@ -41,6 +42,7 @@ def video_fail(
         )
         if not moved:
             return False
+        count_on_commit(GENERATIONS.labels(video.provider, video.quality, status).inc)
         refund = video_charge_refund(video=video, reason=f"Refund: video {status} ({error_code})")
         video_event_record(
             video_id=video.pk,

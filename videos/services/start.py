@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from aiasmr.api.exceptions import Conflict
 from aiasmr.api.logging import business_log
+from aiasmr.api.metrics import GENERATIONS, count_on_commit
 from credits.services import credits_spend
 from videos.catalog import DEFAULT_MODEL, generation_options_resolve
 from videos.models import KieApi, Video, VideoEvent
@@ -99,6 +100,7 @@ def video_generation_start(
                 payload={"cost": cost, "model": options.model.code},
             )
             task_enqueue(task_path=VIDEO_SUBMIT_TASK, video_id=str(video.pk))
+            count_on_commit(GENERATIONS.labels(video.provider, quality, "started").inc)
     except IntegrityError:
         if not idempotency_key:
             raise

@@ -65,6 +65,11 @@ def video_delete(*, video: Video) -> None:
         video_cancel(video=video)
     paths = [name for name in (video.video_file.name, video.thumbnail_file.name) if name]
     with transaction.atomic():
+        # The row lock first: a settlement running now (its conditional update locks the row, then writes
+        # the refund naming the video) either commits before the delete, whose SET NULL then covers its
+        # refund, or waits and finds no video to settle. Without it a refund inserted between the SET NULL
+        # and the DELETE fails the foreign key at commit.
+        Video.objects.select_for_update().filter(pk=video.pk).values_list("pk", flat=True).first()
         Video.objects.filter(pk=video.pk).delete()
         if paths:
             task_enqueue(task_path=STORAGE_FILES_DELETE_TASK, paths=paths)
