@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aiasmr.api.error_handler import as_api_error
 from aiasmr.api.exceptions import AccessDenied, ApiError, InternalError, NotFound
 from aiasmr.api.middleware import api_error_json
 
@@ -19,7 +20,9 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
-    return api_error_json(ApiError())
+    # Django's SuspiciousOperation family raised outside a DRF view (a bad Host, too many form fields,
+    # a body over the limit): the same envelope the exception handler gives inside one.
+    return api_error_json(as_api_error(exception) if exception is not None else ApiError())
 
 
 def permission_denied(request, exception=None):
