@@ -86,6 +86,7 @@ if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
 
 MIDDLEWARE = [
     "aiasmr.api.middleware.RequestIdMiddleware",
+    "aiasmr.api.middleware.NoStoreMiddleware",
     "aiasmr.api.trailing_slash.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
