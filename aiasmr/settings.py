@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",  # admin sign-in attempts, lockouts and their unlock (AXES_* below)
     "corsheaders",
     "csp",
     "rest_framework",
@@ -100,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: answers a locked-out admin sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aiasmr.urls"
@@ -356,6 +359,27 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
+
+# Admin sign-in limit (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, that account (from anywhere) or that address (for any account) is refused for
+# ADMIN_LOGIN_COOLOFF_MINUTES, the right password included. Staff unlock it early by deleting the
+# "Access attempts" row in the admin (or `manage.py axes_reset_username EMAIL`). The API's own sign-in
+# has its limiter (RATE_LIMITS["auth"]) and is left alone (AXES_ONLY_ADMIN_SITE).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("ADMIN_LOGIN_LIMIT_ENABLED", True)
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "aiasmr.backoffice.signin_lockout.AdminSignInHandler"
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field (USERNAME_FIELD is email)
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "aiasmr.api.ratelimit.client_ip"  # the limiter's view of the client (proxies)
+AXES_VERBOSE = False
 
 # --- Back office (admin dashboard) ---------------------------------------------------------------
 
