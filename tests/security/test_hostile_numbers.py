@@ -108,3 +108,10 @@ def test_too_many_query_fields_are_400_not_500(auth_client, api_client):
 def test_a_foreign_host_header_is_400_in_the_envelope(api_client, settings):
     settings.ALLOWED_HOSTS = ["api.example.com"]
     _assert_error(api_client.get("/api/videos", HTTP_HOST="evil.example"), 400, "BAD_REQUEST")
+
+
+def test_too_many_form_fields_outside_the_api_are_400_in_the_envelope(client):
+    # Django raises TooManyFieldsSent in the CSRF middleware (before any view): its handler400 answers.
+    body = "&".join(f"f{index}=1" for index in range(300))
+    response = client.post("/admin/login/", body, content_type="application/x-www-form-urlencoded")
+    _assert_error(response, 400, "TOO_MANY_FIELDS")
