@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",  # admin sign-in attempts, lockouts and their unlock (AXES_* below)
     "corsheaders",
     "csp",
     "rest_framework",
@@ -72,6 +73,7 @@ if not IS_PRODUCTION and importlib.util.find_spec("devtools") is not None:
 MIDDLEWARE = [
     "aiasmr.api.metrics.RequestMetricsMiddleware",
     "aiasmr.api.middleware.RequestIdMiddleware",
+    "aiasmr.api.middleware.NoStoreMiddleware",
     "aiasmr.api.trailing_slash.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: answers a locked-out admin sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aiasmr.urls"
@@ -262,6 +266,27 @@ ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 # The bearer token Prometheus presents at /metrics; empty (the default) keeps /metrics a 404.
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 
+# Admin sign-in limit (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, that account (from anywhere) or that address (for any account) is refused for
+# ADMIN_LOGIN_COOLOFF_MINUTES, the right password included. Staff unlock it early by deleting the
+# "Access attempts" row in the admin (or `manage.py axes_reset_username EMAIL`). The API's own sign-in
+# has its limiter (RATE_LIMITS["auth"]) and is left alone (AXES_ONLY_ADMIN_SITE).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("ADMIN_LOGIN_LIMIT_ENABLED", True)
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "aiasmr.backoffice.signin_lockout.AdminSignInHandler"
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field (USERNAME_FIELD is email)
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "aiasmr.api.ratelimit.client_ip"  # the limiter's view of the client (proxies)
+AXES_VERBOSE = False
+
 # --- Back office (admin dashboard) ---------------------------------------------------------------
 
 # An open generation unchanged for this long counts as stuck on the dashboard.
@@ -354,7 +379,8 @@ KIE_LONG_DURATION = env_int("KIE_LONG_DURATION", 8)  # KIE's docs say 8 in one p
 KIE_FILE_HOSTS = env_list("KIE_FILE_HOSTS")
 KIE_CONNECT_TIMEOUT = float(env("KIE_CONNECT_TIMEOUT", "5"))
 KIE_READ_TIMEOUT = float(env("KIE_READ_TIMEOUT", "30"))
-KIE_DOWNLOAD_TIMEOUT_SECONDS = env_int("KIE_DOWNLOAD_TIMEOUT_SECONDS", 300)  # whole download
+# The whole download; below GENERATION_COPY_LEASE_SECONDS so a live copy never loses its lease.
+KIE_DOWNLOAD_TIMEOUT_SECONDS = env_int("KIE_DOWNLOAD_TIMEOUT_SECONDS", 180)
 KIE_MEDIA_MAX_BYTES = env_int("KIE_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
 KIE_PROMPT_MAX_CHARS = 1800
 # Prices are data: the model catalogue (videos.GenerationModel / ModelPrice), edited in the admin.
@@ -365,17 +391,31 @@ GENERATION_SUBMIT_MAX_ATTEMPTS = env_int("GENERATION_SUBMIT_MAX_ATTEMPTS", 5)  #
 GENERATION_COPY_MAX_ATTEMPTS = env_int("GENERATION_COPY_MAX_ATTEMPTS", 8)
 GENERATION_RETRY_BASE_SECONDS = float(env("GENERATION_RETRY_BASE_SECONDS", "5"))
 GENERATION_RETRY_MAX_SECONDS = float(env("GENERATION_RETRY_MAX_SECONDS", "600"))
-GENERATION_COPY_LEASE_SECONDS = env_int("GENERATION_COPY_LEASE_SECONDS", 900)
+# A copy holds its video this long; a copy whose worker died is taken over once it runs out (the sweep,
+# every minute): a stuck copy is retried within about lease + 1 minute. Longer than the whole download.
+GENERATION_COPY_LEASE_SECONDS = env_int("GENERATION_COPY_LEASE_SECONDS", 240)
 # The status endpoint asks KIE's record when a job has had no news for this long (and at most this often).
 GENERATION_STATUS_REFRESH_SECONDS = env_int("GENERATION_STATUS_REFRESH_SECONDS", 5)
 # The sweep (manage.py generations_sync): poll jobs without a callback for this long ...
 GENERATION_CALLBACK_GRACE_SECONDS = env_int("GENERATION_CALLBACK_GRACE_SECONDS", 120)
-# ... fail and refund jobs unsettled after this long, or whose submission outcome stayed unknown ...
-GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 3600)
-GENERATION_SUBMIT_UNKNOWN_SECONDS = env_int("GENERATION_SUBMIT_UNKNOWN_SECONDS", 900)
-# ... re-queue queued jobs and copies with no progress for this long; fail copies stuck past the last.
-GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 300)
-GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3 * 24 * 3600)
+# ... fail and refund jobs KIE has no record of this long after it accepted them (KIE writes the record
+# when it accepts a job: one still missing after minutes is gone, and the user waits for nothing) ...
+GENERATION_RECORD_MISSING_SECONDS = env_int("GENERATION_RECORD_MISSING_SECONDS", 300)
+# ... fail and refund jobs unsettled after this long (KIE's runway jobs take 1-3 minutes; 20 leave room
+# for KIE's own queue without leaving a user's credits held for an hour) ...
+GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 1200)
+# ... or whose submission outcome stayed unknown this long (a worker killed mid-call; longer than the
+# submit retries' whole backoff, 5+10+20+40+80 s, so a job still being retried is never failed) ...
+GENERATION_SUBMIT_UNKNOWN_SECONDS = env_int("GENERATION_SUBMIT_UNKNOWN_SECONDS", 300)
+# ... re-queue queued jobs and copies with no progress for this long (every move is conditional and
+# every task safe to run twice, so an early re-queue costs one no-op task) ...
+GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 120)
+# ... and fail and refund copies still not stored after this long (the copy's own retries take ~20 min;
+# past an hour storage is down, and the user gets the credits back rather than a video days later).
+GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3600)
+# One OpenAPI name for the 720p/1080p choice (generation quality, preferred resolution).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VideoQualityEnum"] = "videos.serializers.QUALITIES"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["PreferredDurationEnum"] = "accounts.serializers.PREFERRED_DURATIONS"
 
 # --- Logging ------------------------------------------------------------------------------------
 

@@ -1,13 +1,18 @@
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from aiasmr.api import health
 from aiasmr.api.metrics import metrics_view
-from aiasmr.api.views import PingView
+from aiasmr.api.views import PingView, redoc_bundle
 from aiasmr.backoffice.health_views import HealthCleanupView, HealthMetricsView
+
+# The docs pages load images from this server only: ReDoc's bundle hard-codes a Redocly logo from
+# cdn.redoc.ly, which the browser then never requests (the page hides the refused image).
+docs_csp = csp_replace({"img-src": ["'self'", "data:", "blob:"], "media-src": ["'self'"]})
 
 # Every API route answers with or without one trailing slash (aiasmr.api.trailing_slash), as Express did.
 api_patterns = [
@@ -19,8 +24,11 @@ api_patterns = [
     path("health/cleanup", HealthCleanupView.as_view()),
     path("ping", PingView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The split view serves Swagger UI's init script as a file of its own (`?script`): the CSP allows
+    # no inline script.
+    path("docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("redoc/redoc.standalone.js", redoc_bundle, name="api-redoc-bundle"),
+    path("redoc/", docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
     path("", include("accounts.urls")),
     path("", include("aiasmr.lifecycle.urls")),
     path("", include("credits.urls")),

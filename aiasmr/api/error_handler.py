@@ -2,7 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -18,10 +20,12 @@ from aiasmr.api.exceptions import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     UnsupportedMediaType,
     ValidationFailed,
     error_body,
+    error_code,
 )
 from aiasmr.api.request_context import current_request_id
 
@@ -73,6 +77,13 @@ def as_api_error(exc: Exception) -> ApiError | None:
         return ApiError("Only application/json responses are offered.", code="NOT_ACCEPTABLE")
     if isinstance(exc, drf.Throttled):
         return RateLimited(retry_after=int(exc.wait or 60))
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge(details={"maxBytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    if isinstance(exc, TooManyFieldsSent):
+        return ApiError(code="TOO_MANY_FIELDS", message=error_code("TOO_MANY_FIELDS").message,
+                        details={"maxFields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
+    if isinstance(exc, SuspiciousOperation):  # Django's "a client's fault" family (bad Host, bad cookie, ...)
+        return ApiError()
     if isinstance(exc, drf.APIException):
         error = ApiError(str(exc.detail))
         error.status_code = exc.status_code

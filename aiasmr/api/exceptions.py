@@ -36,8 +36,11 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     ErrorCode("BAD_REQUEST", 400, "The request could not be processed."),
     ErrorCode("VALIDATION_ERROR", 400, "The request is invalid."),
     ErrorCode("INVALID_JSON", 400, "The request body is not valid JSON."),
+    # Non-finite (1e400) or beyond a signed 64-bit integer: valid JSON syntax, but no field can hold it.
+    ErrorCode("NUMBER_OUT_OF_RANGE", 400, "A number in the request body is out of range."),
     ErrorCode("NOT_ACCEPTABLE", 400, "Only application/json responses are offered."),
     ErrorCode("PAYLOAD_TOO_LARGE", 413, "The request body is too large."),
+    ErrorCode("TOO_MANY_FIELDS", 400, "The request has too many query or form fields."),
     ErrorCode("UNSUPPORTED_MEDIA_TYPE", 415, "Send the body as application/json."),
     ErrorCode("METHOD_NOT_ALLOWED", 405, "This method is not allowed here."),
     ErrorCode("NOT_FOUND", 404, "The resource was not found."),
@@ -182,6 +185,12 @@ class ValidationFailed(ApiError):
 
 class MalformedRequest(ApiError):
     code = "INVALID_JSON"
+
+
+class NumberOutOfRange(ApiError):
+    """A JSON number no field can hold: non-finite (1e400) or beyond a signed 64-bit integer."""
+
+    code = "NUMBER_OUT_OF_RANGE"
 
 
 class NotAuthenticated(ApiError):

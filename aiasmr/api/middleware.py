@@ -90,7 +90,7 @@ class RequestIdMiddleware:
             405: f"Method {request.method} is not allowed here.",
         }.get(status, "The request could not be processed.")
         wrapped = error_json(status, code, message)
-        for header in ("Allow", "Retry-After"):
+        for header in ("Allow", "Retry-After", "Cache-Control"):
             if header in response:
                 wrapped[header] = response[header]
         return wrapped
@@ -114,6 +114,31 @@ class RequestIdMiddleware:
                 "ip": client_ip(request),
             },
         )
+
+
+# Answers that carry a token (sign-in, refresh, registration) even though the request carries none.
+TOKEN_ANSWER_PATHS = re.compile(r"^/api/auth/")
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer to an authenticated request (a bearer token or a staff
+    session) and on every answer that may carry a token: no shared or browser cache keeps a user's data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "no-store" in response.get("Cache-Control", ""):
+            return response  # the admin's never_cache says more (no-cache, private) and stays
+        user = getattr(request, "user", None)
+        if (
+            "HTTP_AUTHORIZATION" in request.META
+            or TOKEN_ANSWER_PATHS.match(request.path)
+            or (user is not None and user.is_authenticated)
+        ):
+            response["Cache-Control"] = "no-store"
+        return response
 
 
 class ApiRateLimitMiddleware:

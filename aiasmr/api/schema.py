@@ -74,7 +74,7 @@ def common_errors() -> dict[int, str]:
         "INTERNAL_SERVER_ERROR": "details.requestId",
     }
     by_status: dict[int, list[str]] = {}
-    for code in ("VALIDATION_ERROR", "INVALID_JSON", "NO_TOKEN", "INVALID_TOKEN", "USER_NOT_FOUND",
+    for code in ("VALIDATION_ERROR", "INVALID_JSON", "NUMBER_OUT_OF_RANGE", "NO_TOKEN", "INVALID_TOKEN", "USER_NOT_FOUND",
                  "RATE_LIMIT_EXCEEDED", "INTERNAL_SERVER_ERROR"):
         note = f" ({notes[code]})" if code in notes else ""
         by_status.setdefault(error_code(code).status, []).append(code + note)

@@ -17,6 +17,8 @@ def openapi_settings(*, version: str, debug: bool) -> dict:
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
+        # No call to swagger.io's validator badge: the docs page talks to this server only.
+        "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
         "DISABLE_ERRORS_AND_WARNINGS": not debug,
         # One OpenAPI name for each choice that several serializers share.
         "ENUM_NAME_OVERRIDES": {

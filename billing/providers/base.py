@@ -2,10 +2,11 @@
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from typing import Protocol
+
+from aiasmr.api.parsers import json_loads_strict
 
 
 class PaymentProviderError(Exception):
@@ -83,8 +84,8 @@ def signature_verify(*, payload: bytes, header: str | None, secret: str, toleran
 def event_parse(text: str) -> dict:
     """The verified body as an event dict with a string id and type."""
     try:
-        event = json.loads(text)
-    except ValueError:
+        event = json_loads_strict(text)
+    except (ValueError, RecursionError):
         raise WebhookSignatureError("signed body is not JSON")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise WebhookSignatureError("signed body is not an event")

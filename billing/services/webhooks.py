@@ -216,7 +216,10 @@ def _subscription_for(provider: str, provider_subscription_id) -> Subscription |
 
 
 def _ts(value) -> datetime | None:
-    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+    except (TypeError, ValueError, OverflowError, OSError):  # not a time a period can have
+        return None
 
 
 def _on_invoice_paid(provider: str, obj: dict) -> str:

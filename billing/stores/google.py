@@ -21,6 +21,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from aiasmr.api.parsers import json_loads_strict
 from billing.stores import StoreError, StoreNotConfigured, StoreUnavailable
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -244,8 +245,8 @@ def push_decode(*, body: dict) -> DeveloperNotification:
     if not isinstance(message, dict) or not message.get("messageId"):
         raise GooglePlayError("not a Pub/Sub push", reason="malformed")
     try:
-        data = json.loads(base64.b64decode(message.get("data") or ""))
-    except (binascii.Error, ValueError) as exc:
+        data = json_loads_strict(base64.b64decode(message.get("data") or "").decode("utf-8"))
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise GooglePlayError("the message data is not base64 JSON", reason="malformed") from exc
     if not isinstance(data, dict):
         raise GooglePlayError("the message data is not an object", reason="malformed")

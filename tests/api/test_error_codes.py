@@ -115,7 +115,7 @@ def test_error_responses_name_registered_codes_only():
     )
     with pytest.raises(KeyError, match="NO_SUCH_CODE"):
         error_response("NO_SUCH_CODE")
-    assert COMMON_ERRORS[400] == "VALIDATION_ERROR (details: [{field, message}]), INVALID_JSON"
+    assert COMMON_ERRORS[400] == "VALIDATION_ERROR (details: [{field, message}]), INVALID_JSON, NUMBER_OUT_OF_RANGE"
 
 
 @pytest.mark.django_db

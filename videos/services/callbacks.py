@@ -29,7 +29,7 @@ CALLBACK_ERRORS = {
 def _record_error_code(record: RecordDetail) -> str:
     try:
         code = int(record.fail_code)
-    except ValueError:
+    except (ValueError, OverflowError):
         return "GENERATION_FAILED"
     return CALLBACK_ERRORS.get(code, "GENERATION_REJECTED" if 400 <= code < 500 else "GENERATION_FAILED")
 
@@ -57,7 +57,9 @@ def parse_callback(*, body: object) -> dict:
     data = body.get("data")
     try:
         code = int(body.get("code"))
-    except (TypeError, ValueError):
+        if abs(code) > 2**31:  # KIE's codes are HTTP-like; a huge one is malformed, not a settlement
+            raise ValueError(code)
+    except (TypeError, ValueError, OverflowError):
         code = None
         problems.append({"field": "code", "message": "An integer is required."})
     if not isinstance(data, dict):

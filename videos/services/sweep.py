@@ -25,7 +25,8 @@ def generations_sweep(*, limit: int = 500, report: Report | None = None) -> dict
 
     1. queued jobs never claimed (a lost task) are re-queued;
     2. submissions whose outcome stayed unknown past GENERATION_SUBMIT_UNKNOWN_SECONDS fail and refund;
-    3. jobs without news past GENERATION_CALLBACK_GRACE_SECONDS are settled from KIE's record;
+    3. jobs without news past GENERATION_CALLBACK_GRACE_SECONDS are settled from KIE's record, and fail
+       and refund when KIE still has no record of them GENERATION_RECORD_MISSING_SECONDS after submission;
     4. jobs still unsettled past GENERATION_DEADLINE_SECONDS fail and refund;
     5. stuck copies are re-queued, and fail and refund past GENERATION_STORING_DEADLINE_SECONDS;
     6. tasks a dead worker left running past WORKER_STALE_SECONDS are closed and run again.
@@ -86,18 +87,33 @@ def _silent_jobs_poll(*, now: datetime, limit: int, report: Report) -> tuple[int
         provider_task_id__isnull=False,
         submitted_at__lt=grace,
     ).order_by("submitted_at")
+    record_missing_before = now - timedelta(seconds=settings.GENERATION_RECORD_MISSING_SECONDS)
     polled = settled = 0
     for video in list(silent[:limit]):
         try:
             after = video_sync_from_kie(video=video)
         except KieError as exc:
             report(f"  {video.pk}: KIE record failed ({exc.code})")
+            if exc.code == "PROVIDER_NOT_FOUND" and video.submitted_at < record_missing_before:
+                settled += _lost_job_fail(video=video)
             continue
         polled += 1
         if after.status != video.status:
             settled += 1
             report(f"  {video.pk}: {video.status} -> {after.status}")
     return polled, settled
+
+
+def _lost_job_fail(*, video: Video) -> int:
+    """KIE has no record of a job it accepted minutes ago: it will never finish; fail and refund now."""
+    return int(
+        video_fail(
+            video=video,
+            error_code="GENERATION_LOST",
+            message="The provider has no record of the job.",
+            from_statuses=PRE_STORING,
+        )
+    )
 
 
 def _late_jobs_fail(*, now: datetime, limit: int) -> int:

@@ -2,7 +2,8 @@
 
 import os
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Profile, User
 
@@ -11,6 +12,9 @@ class Command(BaseCommand):
     help = "Create the demo staff user for local runs and print its credentials."
 
     def handle(self, *args, **options):
+        if settings.IS_PRODUCTION:
+            # A superuser with a password printed to the terminal (and a known default) has no place there.
+            raise CommandError("demo_setup refuses to run with DJANGO_ENV=production.")
         email = os.environ.get("DEMO_STAFF_EMAIL", "admin@aiasmr.local")
         password = os.environ.get("DEMO_STAFF_PASSWORD", "Admin-demo-123!")
         user = User.objects.filter(email=email).first()
