@@ -15,6 +15,7 @@ from billing.services.common import PAYABLE_STATUSES, payment_provider_error
 from billing.services.periods import period_end, subscription_period_grant
 from credits.models import TransactionType
 from credits.services import credits_clawback, credits_grant
+from rewards.referrals import referral_payment_clawback, referral_payment_rewards
 
 logger = logging.getLogger("aiasmr.billing")
 
@@ -114,6 +115,17 @@ def order_complete(*, order: Order) -> bool:
                 order=order,
                 idempotency_key=f"order:{order.id}",
             )
+        # The referrer's rewards ride on this verified completion (provider webhook or store), once.
+        referral_payment_rewards(
+            user=order.user,
+            order_id=order.id,
+            first_payment=not Order.objects.filter(
+                user_id=order.user_id, status__in=(OrderStatus.COMPLETED, OrderStatus.REFUNDED)
+            )
+            .exclude(pk=order.pk)
+            .exists(),
+            subscription=bool(order.subscription_id),
+        )
     logger.info("order completed", extra={"event": "order_completed", "order": str(order.id)})
     return True
 
@@ -148,5 +160,6 @@ def order_mark_refunded(*, order: Order, refund_id: str = "") -> bool:
             credits_clawback(
                 user=order.user, amount=order.credits, description=f"Payment refunded (order {order.id})", order=order
             )
+            referral_payment_clawback(user=order.user, order_id=order.id)
     logger.info("order refunded", extra={"event": "order_refunded", "order": str(order.id)})
     return True
