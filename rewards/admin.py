@@ -80,3 +80,53 @@ class ReferralGrantAdmin(ReadOnlyAdmin):
     @admin.display(description="Referred user")
     def referred_user(self, obj):
         return obj.referral.referred_user
+
+
+# --- on the user's page (aiasmr.lifecycle.admin): their check-ins, referrals and rewards ----------------
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class UserCheckInInline(_ReadOnlyInline):
+    model = CheckIn
+    fields = ("date", "cycle_day", "streak", "credits", "timezone")
+    readonly_fields = fields
+    verbose_name_plural = "Check-ins (newest first)"
+    ordering = ("-date",)
+
+
+class UserReferralsMadeInline(_ReadOnlyInline):
+    model = Referral
+    fk_name = "referrer"
+    fields = ("referred_user", "code", "rewards", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "Users this user referred"
+
+    @admin.display(description="Rewards (credits kept)")
+    def rewards(self, obj):
+        kept = [f"{g.event} +{g.credits}" for g in obj.grants.all() if g.clawed_back_at is None]
+        return ", ".join(kept) or "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("referred_user").prefetch_related("grants")
+
+
+class UserReferredByInline(_ReadOnlyInline):
+    model = Referral
+    fk_name = "referred_user"
+    fields = ("referrer", "code", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "Referred by"
+
+
+USER_REWARD_INLINES = (UserCheckInInline, UserReferralsMadeInline, UserReferredByInline)
