@@ -18,6 +18,10 @@ MODULES = (
     "videos.selectors",
     "aiasmr.lifecycle.services",
     "aiasmr.lifecycle.selectors",
+    "rewards.check_ins",
+    "rewards.referrals",
+    "rewards.selectors",
+    "rewards.seed",
 )
 
 
