@@ -115,19 +115,24 @@ def order_complete(*, order: Order) -> bool:
                 order=order,
                 idempotency_key=f"order:{order.id}",
             )
-        # The referrer's rewards ride on this verified completion (provider webhook or store), once.
-        referral_payment_rewards(
-            user=order.user,
-            order_id=order.id,
-            first_payment=not Order.objects.filter(
-                user_id=order.user_id, status__in=(OrderStatus.COMPLETED, OrderStatus.REFUNDED)
-            )
-            .exclude(pk=order.pk)
-            .exists(),
-            subscription=bool(order.subscription_id),
-        )
+        order_referral_rewards(order=order)
     logger.info("order completed", extra={"event": "order_completed", "order": str(order.id)})
     return True
+
+
+def order_referral_rewards(*, order: Order) -> None:
+    """The referrer's rewards for a verified completed payment (provider webhook or store): first payment,
+    subscription. Called in the completing transaction by every completion path; granted once each."""
+    if order.user_id is None:
+        return
+    earlier_payment = (
+        Order.objects.filter(user_id=order.user_id, status__in=(OrderStatus.COMPLETED, OrderStatus.REFUNDED))
+        .exclude(pk=order.pk)
+        .exists()
+    )
+    referral_payment_rewards(
+        user=order.user, order_id=order.id, first_payment=not earlier_payment, subscription=bool(order.subscription_id)
+    )
 
 
 def order_fail(*, order: Order, reason: str) -> bool:

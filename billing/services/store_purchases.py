@@ -44,7 +44,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.services.common import DONE_EVENT_STATUSES, PAYABLE_STATUSES
-from billing.services.orders import order_complete, order_mark_refunded
+from billing.services.orders import order_complete, order_mark_refunded, order_referral_rewards
 from billing.services.periods import add_months, subscription_expire, subscription_period_grant
 from billing.stores import StoreError, apple, google
 
@@ -230,12 +230,14 @@ def _period_grant(*, purchase: StorePurchase, order: Order, subscription: Subscr
     with transaction.atomic():
         profile_lock(user_id=subscription.user_id)
         now = timezone.now()
-        Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
+        completed = Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
             status=OrderStatus.COMPLETED, completed_at=now, updated_at=now
         )
         if Order.objects.filter(pk=order.pk).values_list("status", flat=True).first() != OrderStatus.COMPLETED:
             return False
         subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+        if completed:
+            order_referral_rewards(order=order)
     return True
 
 

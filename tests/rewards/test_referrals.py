@@ -92,3 +92,23 @@ def test_reward_values_are_editable(api_client, auth_client, event):
     start = balance(auth_client.user)
     register(api_client, "f@example.com", referral_code(auth_client).lower())
     assert balance(auth_client.user) == start + 7
+
+
+def test_a_sandbox_subscription_gives_the_first_payment_and_subscription_rewards_once(
+    api_client, auth_client, make_auth_client
+):
+    referrer = auth_client.user
+    start = balance(referrer)
+    register(api_client, "sub@example.com", referral_code(auth_client))
+    friend = make_auth_client(User.objects.get(email="sub@example.com"))
+    answer = friend.post("/api/billing/subscription", {"plan": "basic"}, format="json")
+    assert answer.status_code in (200, 201), answer.json()
+    order_id = Order.objects.get(user=friend.user).id
+    friend.post(f"/api/billing/sandbox/confirm/{order_id}", {}, format="json")
+    assert balance(referrer) == start + 5 + 30 + 50
+    assert sorted(ReferralGrant.objects.values_list("event", flat=True)) == [
+        "first_payment",
+        "registration",
+        "subscription",
+    ]
+    audit_clean()
