@@ -67,7 +67,7 @@ GOOGLE_LAPSED_STATES = ("SUBSCRIPTION_STATE_ON_HOLD", "SUBSCRIPTION_STATE_PAUSED
 GOOGLE_ENDED_STATES = ("SUBSCRIPTION_STATE_EXPIRED",)
 
 
-def store_error(exc: StoreError) -> ApiError:
+def store_error(*, exc: StoreError) -> ApiError:
     """The API error for a store failure (the store's own words stay in the logs)."""
     code, error_class = STORE_ERRORS.get(exc.reason, ("STORE_SIGNATURE_INVALID", ApiError))
     logger.warning("store refused", extra={"event": "store_refused", "reason": exc.reason, "detail": str(exc)[:300]})
@@ -268,7 +268,7 @@ def _apple_verified(call, **kwargs):
     try:
         return call(**kwargs)
     except StoreError as exc:
-        raise store_error(exc)
+        raise store_error(exc=exc)
 
 
 def _apple_apply(*, tx: apple.AppleTransaction, user: User) -> StorePurchase:
@@ -461,7 +461,7 @@ def _google(call, **kwargs):
     try:
         return call(**kwargs)
     except StoreError as exc:
-        raise store_error(exc)
+        raise store_error(exc=exc)
 
 
 def _google_consume(*, purchase: StorePurchase) -> bool:
@@ -599,7 +599,7 @@ def _google_subscription_apply(
         updated_at=timezone.now(),
     )
     # subscriptionsv2 names a period by its end: its start is one plan period before.
-    start = add_months(info.expires_at, -1) if plan.interval == Plan.Interval.MONTH else info.started_at
+    start = add_months(moment=info.expires_at, months=-1) if plan.interval == Plan.Interval.MONTH else info.started_at
     _period_grant(purchase=purchase, order=order, subscription=subscription, start=start, end=info.expires_at)
     Subscription.objects.filter(pk=subscription.pk).update(
         cancel_at_period_end=bool(info.raw.get("canceledStateContext")), updated_at=timezone.now()
@@ -682,7 +682,7 @@ def google_notification_receive(*, authorization: str, body: dict) -> tuple[Stor
         google.push_verify(authorization=authorization)
         note = google.push_decode(body=body)
     except StoreError as exc:
-        raise store_error(exc)
+        raise store_error(exc=exc)
     return _notification_process(
         store=Store.GOOGLE, notification_id=note.message_id, type=note.kind,
         subtype=str(note.type) if note.type is not None else "", payload=note.raw,
