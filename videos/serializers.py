@@ -114,10 +114,6 @@ class ConstantInt(_Constant, serializers.IntegerField):
     pass
 
 
-class ConstantBool(_Constant, serializers.BooleanField):
-    pass
-
-
 class ConstantChar(_Constant, serializers.CharField):
     pass
 
