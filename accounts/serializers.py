@@ -43,6 +43,9 @@ class StrongPasswordField(serializers.CharField):
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrongPasswordField(write_only=True)
+    referralCode = serializers.CharField(  # noqa: N815 - the app's field name
+        required=False, allow_blank=True, max_length=32, help_text="A referral code or the ref of a share link"
+    )
 
 
 class LoginSerializer(serializers.Serializer):

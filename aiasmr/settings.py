@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "aiasmr",
     "accounts",
     "credits",
+    "rewards",  # free credits: check-in and referrals (above credits, below billing)
     "billing",
     "videos",
     "aiasmr.lifecycle",  # top layer: registration, deletion and statistics across the apps; the User admin
@@ -315,6 +316,10 @@ if env_bool("TASKS_IMMEDIATE", False):
 # --- Business knobs (business-rules.md) ---------------------------------------------------------
 
 SIGNUP_BONUS_CREDITS = env_int("SIGNUP_BONUS_CREDITS", 20)
+# Free credits (rewards): the most referral credits one referrer earns in a calendar month (against farming),
+# and the share link of a referral code ({code} is replaced).
+REFERRAL_MONTHLY_CAP_CREDITS = env_int("REFERRAL_MONTHLY_CAP_CREDITS", 500)
+REFERRAL_LINK_TEMPLATE = env("REFERRAL_LINK_TEMPLATE", f"{BASE_URL}/invite?ref={{code}}")
 
 # --- Payments (billing) -------------------------------------------------------------------------
 

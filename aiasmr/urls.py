@@ -32,6 +32,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("aiasmr.lifecycle.urls")),
     path("", include("credits.urls")),
+    path("", include("rewards.urls")),
     path("", include("billing.urls")),
     path("", include("videos.urls")),
 ]

@@ -23,6 +23,11 @@ def subscription_current(*, user: User) -> Subscription | None:
     return subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).first() or subscriptions.first()
 
 
+def orders_for_user(*, user: User) -> QuerySet[Order]:
+    """The user's orders, newest first (order history)."""
+    return Order.objects.select_related("package", "plan").filter(user=user).order_by("-created_at", "-id")
+
+
 def order_get(*, user: User, order_id: uuid.UUID | str) -> Order:
     order = Order.objects.select_related("package", "plan").filter(pk=order_id, user=user).first()
     if order is None:

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from aiasmr.api.pagination import PaginationSerializer
 from billing.catalog import package_description
 from billing.models import CreditPackage
 
@@ -91,6 +92,19 @@ class OrderSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
     completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)  # noqa: N815
     refundedAt = serializers.DateTimeField(source="refunded_at", allow_null=True)  # noqa: N815
+
+
+class OrderHistoryItemSerializer(OrderSerializer):
+    name = serializers.SerializerMethodField(help_text="The package's or the plan's name")
+
+    def get_name(self, order) -> str | None:
+        product = order.package if order.package_id else order.plan if order.plan_id else None
+        return product.name if product is not None else None
+
+
+class OrderListSerializer(serializers.Serializer):
+    orders = OrderHistoryItemSerializer(many=True)
+    pagination = PaginationSerializer()
 
 
 class PaymentInfoSerializer(serializers.Serializer):

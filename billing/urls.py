@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/plans", PlanViewSet.as_view({"get": "list"})),
     path("billing/subscription", SubscriptionViewSet.as_view({"get": "retrieve", "post": "create"})),
     path("billing/subscription/cancel", SubscriptionViewSet.as_view({"post": "cancel"})),
+    path("billing/orders", OrderViewSet.as_view({"get": "list"})),
     path("billing/orders/<uuid:order_id>", OrderViewSet.as_view({"get": "retrieve"})),
     path("billing/webhooks/stripe/", WebhookViewSet.as_view({"post": "stripe"})),
     path("billing/webhooks/sandbox/", WebhookViewSet.as_view({"post": "sandbox"})),

@@ -10,11 +10,13 @@ from rest_framework.response import Response
 from accounts.selectors import plan_entitlements
 from aiasmr.api.exceptions import NotFound
 from aiasmr.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
+from aiasmr.api.pagination import page_parameters, page_params, paginate
 from aiasmr.api.ratelimit import rate_limit
 from aiasmr.api.renderers import envelope
 from aiasmr.api.schema import error_response
 from billing import selectors, services
 from billing.serializers import (
+    OrderListSerializer,
     OrderSerializer,
     PackagesSerializer,
     PlansSerializer,
@@ -150,6 +152,16 @@ class SubscriptionViewSet(viewsets.ViewSet):
 
 
 class OrderViewSet(viewsets.ViewSet):
+    @extend_schema(
+        parameters=page_parameters(default_limit=20),
+        responses={200: OrderListSerializer, 400: error_response("VALIDATION_ERROR")},
+        summary="My orders, newest first (order history)",
+    )
+    def list(self, request):
+        page, limit = page_params(request, default_limit=20)
+        items, pagination = paginate(selectors.orders_for_user(user=request.user), page=page, limit=limit)
+        return Response(envelope(OrderListSerializer({"orders": items, "pagination": pagination}).data))
+
     @extend_schema(
         responses={200: OrderSerializer, 404: error_response("ORDER_NOT_FOUND")},
         summary="One of the user's orders (poll it after paying)",

@@ -19,6 +19,10 @@ MODULES = (
     "videos.selectors",
     "aiasmr.lifecycle.services",
     "aiasmr.lifecycle.selectors",
+    "rewards.check_ins",
+    "rewards.referrals",
+    "rewards.selectors",
+    "rewards.seed",
 )
 
 

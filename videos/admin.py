@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from aiasmr.admin_tools import OwnerColumnsMixin, ReadOnlyMixin
 from credits.models import CreditTransaction
 from videos.admin_actions import VideoActionsMixin
+from videos.gallery_admin import GalleryModerationMixin
 from videos.models import OPEN_STATUSES, STATUS_COLORS, Video, VideoEvent
 
 
@@ -71,7 +72,7 @@ class VideoLedgerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Video)
-class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
+class VideoAdmin(GalleryModerationMixin, VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "user_email",
@@ -82,16 +83,37 @@ class VideoAdmin(VideoActionsMixin, OwnerColumnsMixin, ReadOnlyMixin, admin.Mode
         "credit_cost",
         "charge_state",
         "provider",
+        "is_public",
+        "is_featured",
+        "is_hidden",
+        "likes_count",
         "created_at",
     )
-    list_filter = ("status", "model", "quality", ("created_at", admin.DateFieldListFilter), "provider", StuckFilter)
+    list_filter = (
+        "status",
+        "model",
+        "quality",
+        ("created_at", admin.DateFieldListFilter),
+        "provider",
+        StuckFilter,
+        "is_public",
+        "is_featured",
+        "is_hidden",
+    )
     search_fields = ("provider_task_id", "user__email", "prompt")
     search_help_text = "Search by KIE task id, user email, prompt, or a generation id."
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     list_per_page = 50
     show_full_result_count = False
-    actions = ("refund_credits", "resync_from_kie")
+    actions = (
+        "refund_credits",
+        "resync_from_kie",
+        "gallery_feature",
+        "gallery_unfeature",
+        "gallery_hide",
+        "gallery_unhide",
+    )
     inlines = (VideoLedgerInline, VideoEventInline)
     readonly_fields = (
         "player",

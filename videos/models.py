@@ -53,6 +53,10 @@ ROW_STATUS = {
 }
 
 
+# What the public gallery shows: published by the owner, ready, not hidden by staff.
+GALLERY_FILTER = models.Q(is_public=True, is_hidden=False, status=VideoStatus.READY)
+
+
 def video_upload_to(instance, filename):
     return f"videos/{instance.user_id}/{instance.id}.mp4"
 
@@ -115,6 +119,15 @@ class Video(models.Model):
     file_size = models.BigIntegerField(null=True, blank=True)
 
     is_favorite = models.BooleanField(default=False)
+    # The public gallery (videos.services.gallery): the owner publishes a ready video (opt-in: nothing made
+    # before publishing existed is shown), staff feature it or hide it; counters move by single UPDATEs.
+    is_public = models.BooleanField(default=False)
+    prompt_public = models.BooleanField(default=True, help_text="The gallery shows the prompt.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    is_featured = models.BooleanField(default=False)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden from the gallery by staff.")
+    likes_count = models.PositiveIntegerField(default=0)
+    views_count = models.PositiveBigIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 
@@ -129,6 +142,11 @@ class Video(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="video_user_recent"),
             models.Index(fields=["status", "updated_at"], name="video_status_updated"),
+            models.Index(
+                fields=["-is_featured", "-published_at", "-id"],
+                name="video_gallery_order",
+                condition=models.Q(is_public=True, is_hidden=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -299,3 +317,18 @@ class PromptTemplate(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class VideoLike(models.Model):
+    """One like of one user on one video (the unique pair keeps `Video.likes_count` exact)."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "video_likes"
+        constraints = [models.UniqueConstraint(fields=["video", "user"], name="video_like_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} likes {self.video_id}"

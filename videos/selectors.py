@@ -13,7 +13,7 @@ from accounts.models import User
 from aiasmr.api.exceptions import NotFound, ValidationFailed
 from credits.models import CreditTransaction
 from videos.kie.client import kie_client
-from videos.models import MOBILE_STATUS, ROW_STATUS, Video, VideoStatus
+from videos.models import GALLERY_FILTER, MOBILE_STATUS, ROW_STATUS, Video, VideoStatus
 
 logger = logging.getLogger("aiasmr.kie")
 
@@ -23,7 +23,7 @@ VIDEO_ROW_COLUMNS = (
     "id", "user_id", "status", "provider_task_id", "prompt", "enhanced_prompt", "triggers", "duration",
     "quality", "aspect_ratio", "image_url", "watermark", "credit_cost", "video_file", "thumbnail_file",
     "file_size", "is_favorite", "error_code", "error_message", "created_at", "updated_at", "submitted_at",
-    "completed_at",
+    "completed_at", "is_public", "is_featured", "likes_count", "views_count",
 )  # fmt: skip
 
 
@@ -114,3 +114,15 @@ def kie_account_credits() -> int | None:
         )
     cache.set(KIE_CREDITS_CACHE_KEY, {"value": value}, 60 if value is not None else 15)
     return value
+
+
+# The columns a gallery card reads (videos.gallery_serializers.GalleryVideoSerializer): nothing private.
+GALLERY_COLUMNS = (
+    "id", "prompt", "prompt_public", "triggers", "duration", "quality", "aspect_ratio", "video_file",
+    "thumbnail_file", "is_featured", "likes_count", "views_count", "published_at", "created_at",
+)  # fmt: skip
+
+
+def gallery_videos() -> QuerySet[Video]:
+    """Published, ready, not hidden videos: featured first, then the newest published (the gallery index)."""
+    return Video.objects.filter(GALLERY_FILTER).only(*GALLERY_COLUMNS).order_by("-is_featured", "-published_at", "-id")

@@ -143,10 +143,6 @@ class ConstantInt(_Constant, serializers.IntegerField):
     pass
 
 
-class ConstantBool(_Constant, serializers.BooleanField):
-    pass
-
-
 class ConstantChar(_Constant, serializers.CharField):
     pass
 
@@ -200,11 +196,11 @@ class VideoRowSerializer(serializers.Serializer):
     preview_url = MediaUrlField(source="video_file")
     download_url = MediaUrlField(source="video_file")
     file_size = serializers.IntegerField(allow_null=True)
-    views_count = ConstantInt(0)
-    likes_count = ConstantInt(0)
+    views_count = serializers.IntegerField()
+    likes_count = serializers.IntegerField()
     shares_count = ConstantInt(0)
-    is_public = ConstantBool(True)
-    is_featured = ConstantBool(False)
+    is_public = serializers.BooleanField(help_text="Published in the public gallery by the owner")
+    is_featured = serializers.BooleanField(help_text="Featured in the gallery by staff")
     generation_started_at = serializers.DateTimeField(source="submitted_at", allow_null=True)
     generation_completed_at = serializers.DateTimeField(source="completed_at", allow_null=True)
     created_at = serializers.DateTimeField()

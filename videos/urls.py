@@ -1,6 +1,7 @@
 from django.urls import path
 
 from videos.catalog_views import CatalogViewSet, UploadViewSet
+from videos.gallery_views import GalleryViewSet, VideoLikeViewSet, VideoPublishViewSet
 from videos.views import GenerationViewSet, KieCallbackViewSet, VideoViewSet
 
 urlpatterns = [
@@ -13,6 +14,10 @@ urlpatterns = [
     # stats before <video_id> (Express's order made it unreachable); the id is checked by the selector (400).
     path("videos/stats", VideoViewSet.as_view({"get": "stats"})),
     path("videos/<str:video_id>", VideoViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
+    path("videos/<str:video_id>/like", VideoLikeViewSet.as_view({"post": "like", "delete": "unlike"})),
+    path("videos/<str:video_id>/publish", VideoPublishViewSet.as_view({"post": "publish", "delete": "unpublish"})),
+    path("gallery", GalleryViewSet.as_view({"get": "list"})),
+    path("gallery/<str:video_id>/view", GalleryViewSet.as_view({"post": "view"})),
     path("videos/<str:video_id>/favorite", VideoViewSet.as_view({"put": "favorite"})),
     path("models", CatalogViewSet.as_view({"get": "models"})),
     path("prompt-templates", CatalogViewSet.as_view({"get": "prompt_templates"})),

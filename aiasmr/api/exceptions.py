@@ -103,6 +103,10 @@ ERROR_CODES: dict[str, ErrorCode] = _registry(
     ErrorCode("GENERATION_FAILED", 502, "The video provider failed to generate the video."),
     ErrorCode("MEDIA_DOWNLOAD_FAILED", 502, "The generated file could not be downloaded."),
     ErrorCode("MEDIA_REJECTED", 502, "The generated file is not acceptable."),
+    # --- free credits and the gallery ---
+    ErrorCode("ALREADY_CHECKED_IN", 409, "You have already checked in today."),
+    ErrorCode("INVALID_REFERRAL_CODE", 400, "This referral code does not exist."),
+    ErrorCode("VIDEO_NOT_PUBLISHABLE", 409, "Only a completed video can be published."),
     # --- payments ---
     ErrorCode("INVALID_PACKAGE", 400, "This package does not exist."),
     ErrorCode("AMOUNT_MISMATCH", 400, "The amount does not match the package."),

@@ -42,13 +42,15 @@ def generations_per_day(*, days: list[date], start: datetime) -> dict[str, list[
 
 
 def credits_per_day(*, days: list[date], start: datetime) -> dict[str, list[int]]:
-    """Credits spent (usage), purchased (purchases and subscription periods) and refunded, per day."""
+    """Credits spent (usage), purchased (purchases and subscription periods), granted free (signup bonus,
+    check-ins, referral rewards) and refunded, per day."""
     index = {day: i for i, day in enumerate(days)}
-    series = {"spent": [0] * len(days), "purchased": [0] * len(days), "refunded": [0] * len(days)}
+    series = {name: [0] * len(days) for name in ("spent", "purchased", "free", "refunded")}
     bucket = {
         TransactionType.USAGE: "spent",
         TransactionType.PURCHASE: "purchased",
         TransactionType.SUBSCRIPTION: "purchased",
+        TransactionType.BONUS: "free",
         TransactionType.REFUND: "refunded",
     }
     rows = (

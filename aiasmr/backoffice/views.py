@@ -23,12 +23,13 @@ def dashboard(request, *, site):
         ),
         bar_chart(
             chart_id="chart-credits",
-            title="Credits per day: spent, purchased, refunded",
+            title="Credits per day: spent, purchased, granted free, refunded",
             days=days,
             stacked=False,
             series=[
                 Series("spent", "Spent", "#3f73b0", data["credits"]["spent"]),
                 Series("purchased", "Purchased", "#2e8b57", data["credits"]["purchased"]),
+                Series("free", "Free (bonus, check-in, referral)", "#8e44ad", data["credits"]["free"]),
                 Series("refunded", "Refunded", "#e67e22", data["credits"]["refunded"]),
             ],
         ),

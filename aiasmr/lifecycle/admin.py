@@ -6,10 +6,15 @@ from django.contrib import admin
 from accounts.models import User
 from aiasmr.lifecycle.services import account_delete, user_register
 from credits.admin import UserCreditsAdmin
+from rewards.admin import USER_REWARD_INLINES
 
 
 @admin.register(User)
 class UserAdmin(UserCreditsAdmin):
+    def get_inlines(self, request, obj):
+        # The user's check-ins and referrals (rewards.admin), on an existing user's page only.
+        return [*super().get_inlines(request, obj), *USER_REWARD_INLINES] if obj is not None else []
+
     # --- add and delete through the same services as the API -------------------------------------
 
     def save_model(self, request, obj, form, change):

@@ -9,11 +9,18 @@ from aiasmr.api.exceptions import ApiError
 from aiasmr.api.logging import security_log
 from credits.models import TransactionType
 from credits.services import credits_grant
+from rewards.referrals import referral_attach, referral_code_check
 from videos.services import user_videos_delete
 
 
-def user_register(*, email: str, password: str) -> User:
-    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction."""
+def user_register(*, email: str, password: str, referral_code: str = "") -> User:
+    """Creates the user, the profile and the signup bonus (through the ledger) in one transaction.
+
+    A `referral_code` (checked first: an unknown one refuses the registration) records the referrer,
+    who receives the registration reward in the same transaction.
+    """
+    if referral_code:
+        referral_code_check(code=referral_code)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password)
@@ -25,6 +32,8 @@ def user_register(*, email: str, password: str) -> User:
                     description="Signup bonus",
                     idempotency_key="signup-bonus",
                 )
+            if referral_code:
+                referral_attach(user=user, code=referral_code)
     except IntegrityError:
         # Express's answer to "User already exists" (routes/auth.js): 400, no hint beyond the message.
         raise ApiError("User already exists", code="REGISTRATION_FAILED") from None

@@ -26,15 +26,17 @@ class RegistrationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: AuthResultSerializer, 400: error_response("VALIDATION_ERROR, REGISTRATION_FAILED")},
-        summary="Create an account (grants the signup bonus)",
+        responses={201: AuthResultSerializer, 400: error_response("VALIDATION_ERROR, REGISTRATION_FAILED, INVALID_REFERRAL_CODE")},
+        summary="Create an account (grants the signup bonus; `referralCode` rewards the referrer)",
     )
     @rate_limit("auth", key="ip")
     def register(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = services.user_register(email=data["email"], password=data["password"])
+        user = services.user_register(
+            email=data["email"], password=data["password"], referral_code=data.get("referralCode") or ""
+        )
         body = auth_result_data(user=user, tokens=auth_tokens_issue(user=user))
         return Response(envelope(body, "Account created."), status=status.HTTP_201_CREATED)
 

@@ -17,6 +17,7 @@ from billing.services.orders import (
     order_mark_refunded,
     order_payment_ensure,
     order_payment_info,
+    order_referral_rewards,
     purchase_create,
 )
 from billing.services.periods import subscription_expire
@@ -41,6 +42,7 @@ __all__ = [
     "order_mark_refunded",
     "order_payment_ensure",
     "order_payment_info",
+    "order_referral_rewards",
     "order_refund",
     "payment_webhook_receive",
     "purchase_create",

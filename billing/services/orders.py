@@ -15,6 +15,7 @@ from billing.services.common import PAYABLE_STATUSES, payment_provider_error
 from billing.services.periods import period_end, subscription_period_grant
 from credits.models import TransactionType
 from credits.services import credits_clawback, credits_grant
+from rewards.referrals import referral_payment_clawback, referral_payment_rewards
 
 logger = logging.getLogger("aiasmr.billing")
 
@@ -114,8 +115,24 @@ def order_complete(*, order: Order) -> bool:
                 order=order,
                 idempotency_key=f"order:{order.id}",
             )
+        order_referral_rewards(order=order)
     logger.info("order completed", extra={"event": "order_completed", "order": str(order.id)})
     return True
+
+
+def order_referral_rewards(*, order: Order) -> None:
+    """The referrer's rewards for a verified completed payment (provider webhook or store): first payment,
+    subscription. Called in the completing transaction by every completion path; granted once each."""
+    if order.user_id is None:
+        return
+    earlier_payment = (
+        Order.objects.filter(user_id=order.user_id, status__in=(OrderStatus.COMPLETED, OrderStatus.REFUNDED))
+        .exclude(pk=order.pk)
+        .exists()
+    )
+    referral_payment_rewards(
+        user=order.user, order_id=order.id, first_payment=not earlier_payment, subscription=bool(order.subscription_id)
+    )
 
 
 def order_fail(*, order: Order, reason: str) -> bool:
@@ -148,5 +165,6 @@ def order_mark_refunded(*, order: Order, refund_id: str = "") -> bool:
             credits_clawback(
                 user=order.user, amount=order.credits, description=f"Payment refunded (order {order.id})", order=order
             )
+            referral_payment_clawback(user=order.user, order_id=order.id)
     logger.info("order refunded", extra={"event": "order_refunded", "order": str(order.id)})
     return True

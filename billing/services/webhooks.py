@@ -27,7 +27,13 @@ from billing.models import (
 )
 from billing.providers import WebhookSignatureError, get_provider
 from billing.services.common import DONE_EVENT_STATUSES, PAYABLE_STATUSES, InvalidSignature, uuid_or_none
-from billing.services.orders import order_complete, order_fail, order_mark_refunded, order_payment_ensure
+from billing.services.orders import (
+    order_complete,
+    order_fail,
+    order_mark_refunded,
+    order_payment_ensure,
+    order_referral_rewards,
+)
 from billing.services.periods import subscription_expire, subscription_period_grant
 
 logger = logging.getLogger("aiasmr.billing")
@@ -261,12 +267,14 @@ def _on_invoice_paid(provider: str, obj: dict) -> str:
     with transaction.atomic():
         profile_lock(user_id=subscription.user_id)
         now = timezone.now()
-        Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
+        completed = Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
             status=OrderStatus.COMPLETED, completed_at=now, updated_at=now
         )
         if subscription.user_id is None:
             return "subscription has no user"
         subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+        if completed:
+            order_referral_rewards(order=order)
     return ""
 
 

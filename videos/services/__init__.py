@@ -16,6 +16,15 @@ from videos.services.callbacks import (
     video_sync_from_kie,
 )
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
+from videos.services.gallery import (
+    user_likes_withdraw,
+    video_gallery_moderate,
+    video_like,
+    video_publish,
+    video_unlike,
+    video_unpublish,
+    video_view_count,
+)
 from videos.services.media_copy import stored_files_delete, video_copy_media
 from videos.services.settlement import video_fail, video_mark_generated
 from videos.services.start import video_generation_start
@@ -31,6 +40,13 @@ from videos.services.user_actions import (
 
 __all__ = [
     "CALLBACK_ERRORS",
+    "user_likes_withdraw",
+    "video_gallery_moderate",
+    "video_like",
+    "video_publish",
+    "video_unlike",
+    "video_unpublish",
+    "video_view_count",
     "PRE_STORING",
     "PlanUpgradeRequired",
     "callback_url_for",

@@ -10,6 +10,7 @@ from aiasmr.api.exceptions import ApiError, Conflict
 from credits.models import CreditTransaction
 from videos.models import OPEN_STATUSES, Upload, Video, VideoEvent, VideoStatus
 from videos.services.common import PRE_STORING, video_charge_refund, video_event_record
+from videos.services.gallery import user_likes_withdraw
 from videos.services.queue import STORAGE_FILES_DELETE_TASK, task_enqueue
 from videos.services.settlement import video_fail
 
@@ -82,6 +83,7 @@ def user_videos_delete(*, user: User) -> None:
         paths.extend(name for name in (video.video_file.name, video.thumbnail_file.name) if name)
     paths.extend(name for name in Upload.objects.filter(user=user).values_list("file", flat=True) if name)
     with transaction.atomic():
+        user_likes_withdraw(user=user)
         Video.objects.filter(user=user).delete()
         Upload.objects.filter(user=user).delete()
         if paths:

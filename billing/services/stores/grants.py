@@ -19,7 +19,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.services.common import PAYABLE_STATUSES
-from billing.services.orders import order_mark_refunded
+from billing.services.orders import order_mark_refunded, order_referral_rewards
 from billing.services.periods import subscription_expire, subscription_period_grant
 from billing.services.stores.shared import store_order_ref
 
@@ -88,12 +88,14 @@ def store_period_grant(
     with transaction.atomic():
         profile_lock(user_id=subscription.user_id)
         now = timezone.now()
-        Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
+        completed = Order.objects.filter(pk=order.pk, status__in=PAYABLE_STATUSES).update(
             status=OrderStatus.COMPLETED, completed_at=now, updated_at=now
         )
         if Order.objects.filter(pk=order.pk).values_list("status", flat=True).first() != OrderStatus.COMPLETED:
             return False
         subscription_period_grant(subscription=subscription, order=order, start=start, end=end)
+        if completed:
+            order_referral_rewards(order=order)
     return True
 
 
