@@ -1,26 +1,23 @@
-"""Settings for aiasmr: one module, every knob an environment variable with a safe development default.
+"""Settings for aiasmr, the framework and the service: every knob an environment variable with a safe
+development default.
 
 Production mode (DJANGO_ENV=production) refuses to start without a real secret key, allowed hosts,
 a database URL and storage settings. `.env.example` documents every variable.
 """
 
-import hashlib
 import importlib.util
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from aiasmr.config.backends import cache_settings, database_settings, r2_storage
 from aiasmr.config.env import env, env_bool, env_int, env_list
-from aiasmr.config.guard import production_problems
 from aiasmr.config.logs import logging_settings
 from aiasmr.config.openapi import openapi_settings
 from aiasmr.config.security import CONTENT_SECURITY_POLICY, CORS_ALLOW_HEADERS  # noqa: F401 (settings)
 from aiasmr.config.templates import template_settings
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 DJANGO_ENV = env("DJANGO_ENV", "development")
@@ -321,116 +318,10 @@ SIGNUP_BONUS_CREDITS = env_int("SIGNUP_BONUS_CREDITS", 20)
 REFERRAL_MONTHLY_CAP_CREDITS = env_int("REFERRAL_MONTHLY_CAP_CREDITS", 500)
 REFERRAL_LINK_TEMPLATE = env("REFERRAL_LINK_TEMPLATE", f"{BASE_URL}/invite?ref={{code}}")
 
-# --- Payments (billing) -------------------------------------------------------------------------
-
-# "stripe" (PaymentIntents for the mobile SDK) or "sandbox" (development and tests only).
-PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "stripe" if IS_PRODUCTION else "sandbox").strip().lower()
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
-STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
-STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
-STRIPE_API_TIMEOUT_SECONDS = env_int("STRIPE_API_TIMEOUT_SECONDS", 10)
-# A signed webhook older than this is refused (replay protection).
-PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
-SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_development_only")
-# The sandbox provider and its confirm endpoint exist only outside production.
-SANDBOX_PAYMENTS_ENABLED = not IS_PRODUCTION
-# A one-off trial plan lasts this long; a lapsed paid period is kept this long before expiring.
-TRIAL_PERIOD_DAYS = env_int("TRIAL_PERIOD_DAYS", 7)
-SUBSCRIPTION_GRACE_HOURS = env_int("SUBSCRIPTION_GRACE_HOURS", 48)
-
-# In-app purchases (billing.stores). Unset: that store's endpoints answer 503 STORE_NOT_CONFIGURED.
-# App Store: signed transactions and notifications are verified against these root certificates (Apple Root
-# CA - G3 from https://www.apple.com/certificateauthority/; comma-separated paths, DER or PEM).
-APPLE_BUNDLE_ID = env("APPLE_BUNDLE_ID")
-APPLE_APP_APPLE_ID = env("APPLE_APP_APPLE_ID")  # the app's numeric Apple ID; required in Production
-APPLE_ENVIRONMENT = env("APPLE_ENVIRONMENT", "Production" if IS_PRODUCTION else "Sandbox")
-APPLE_ROOT_CERTIFICATES = env_list("APPLE_ROOT_CERTIFICATES")
-APPLE_ONLINE_CHECKS = env_bool("APPLE_ONLINE_CHECKS", True)  # OCSP revocation checks of the signing chain
-# App Store Server API key (App Store Connect > Users and Access > Integrations), used by store_reconcile.
-APPLE_API_KEY_ID = env("APPLE_API_KEY_ID")
-APPLE_API_ISSUER_ID = env("APPLE_API_ISSUER_ID")
-APPLE_API_PRIVATE_KEY_FILE = env("APPLE_API_PRIVATE_KEY_FILE")
-# Google Play: the Play Developer API with a service account granted "View financial data" and "Manage orders".
-GOOGLE_PLAY_PACKAGE_NAME = env("GOOGLE_PLAY_PACKAGE_NAME")
-GOOGLE_PLAY_SERVICE_ACCOUNT_FILE = env("GOOGLE_PLAY_SERVICE_ACCOUNT_FILE")
-GOOGLE_PLAY_API_ENDPOINT = env("GOOGLE_PLAY_API_ENDPOINT")  # empty: Google's; tests point it at a fake
-GOOGLE_PLAY_TIMEOUT_SECONDS = env_int("GOOGLE_PLAY_TIMEOUT_SECONDS", 10)
-# Real-time developer notifications: the Pub/Sub push subscription's OIDC token must carry this audience and
-# be issued to this service account.
-GOOGLE_PUBSUB_AUDIENCE = env("GOOGLE_PUBSUB_AUDIENCE")
-GOOGLE_PUBSUB_SERVICE_ACCOUNT = env("GOOGLE_PUBSUB_SERVICE_ACCOUNT")
-GOOGLE_PUBSUB_CERTS_URL = env("GOOGLE_PUBSUB_CERTS_URL", "https://www.googleapis.com/oauth2/v1/certs")
-# store_reconcile re-checks store purchases this recent.
-STORE_RECONCILE_DAYS = env_int("STORE_RECONCILE_DAYS", 30)
-
-# --- KIE ----------------------------------------------------------------------------------------
-
-KIE_API_KEY = env("KIE_API_KEY")
-KIE_BASE_URL = env("KIE_BASE_URL", "https://api.kie.ai/api/v1").rstrip("/")
-CALLBACK_URL = env("CALLBACK_URL", f"{BASE_URL}/api/kie-callback")
-
-# --- KIE / generation (videos app) ----------------------------------------------------------------
-
-# The secret carried in the callback URL (?secret=...); derived from SECRET_KEY unless set.
-KIE_CALLBACK_SECRET = env("KIE_CALLBACK_SECRET") or hashlib.sha256(
-    f"kie-callback:{SECRET_KEY}".encode()
-).hexdigest()[:40]
-# KIE's webhook HMAC key (KIE dashboard); when set, callbacks must carry a valid signature.
-KIE_WEBHOOK_HMAC_KEY = env("KIE_WEBHOOK_HMAC_KEY")
-KIE_WEBHOOK_TOLERANCE_SECONDS = env_int("KIE_WEBHOOK_TOLERANCE_SECONDS", 300)
-KIE_LONG_DURATION = env_int("KIE_LONG_DURATION", 8)  # KIE's docs say 8 in one place, 10 in another
-# host[:port] entries whose file URLs a callback may name directly; others are confirmed by record-detail.
-KIE_FILE_HOSTS = env_list("KIE_FILE_HOSTS")
-KIE_CONNECT_TIMEOUT = float(env("KIE_CONNECT_TIMEOUT", "5"))
-KIE_READ_TIMEOUT = float(env("KIE_READ_TIMEOUT", "30"))
-# The whole download; below GENERATION_COPY_LEASE_SECONDS so a live copy never loses its lease.
-KIE_DOWNLOAD_TIMEOUT_SECONDS = env_int("KIE_DOWNLOAD_TIMEOUT_SECONDS", 180)
-KIE_MEDIA_MAX_BYTES = env_int("KIE_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
-KIE_PROMPT_MAX_CHARS = 1800
-# Prices are data: the model catalogue (videos.GenerationModel / ModelPrice), edited in the admin.
-# Veo: how long after success KIE's 1080p file is waited for before the 720p one is kept instead.
-VEO_1080P_WAIT_SECONDS = env_int("VEO_1080P_WAIT_SECONDS", 900)
-GENERATION_ESTIMATED_SECONDS = env_int("GENERATION_ESTIMATED_SECONDS", 120)
-GENERATION_SUBMIT_MAX_ATTEMPTS = env_int("GENERATION_SUBMIT_MAX_ATTEMPTS", 5)  # 429/455/unreachable
-GENERATION_COPY_MAX_ATTEMPTS = env_int("GENERATION_COPY_MAX_ATTEMPTS", 8)
-GENERATION_RETRY_BASE_SECONDS = float(env("GENERATION_RETRY_BASE_SECONDS", "5"))
-GENERATION_RETRY_MAX_SECONDS = float(env("GENERATION_RETRY_MAX_SECONDS", "600"))
-# A copy holds its video this long; a copy whose worker died is taken over once it runs out (the sweep,
-# every minute): a stuck copy is retried within about lease + 1 minute. Longer than the whole download.
-GENERATION_COPY_LEASE_SECONDS = env_int("GENERATION_COPY_LEASE_SECONDS", 240)
-# The status endpoint asks KIE's record when a job has had no news for this long (and at most this often).
-GENERATION_STATUS_REFRESH_SECONDS = env_int("GENERATION_STATUS_REFRESH_SECONDS", 5)
-# The sweep (manage.py generations_sync): poll jobs without a callback for this long ...
-GENERATION_CALLBACK_GRACE_SECONDS = env_int("GENERATION_CALLBACK_GRACE_SECONDS", 120)
-# ... fail and refund jobs KIE has no record of this long after it accepted them (KIE writes the record
-# when it accepts a job: one still missing after minutes is gone, and the user waits for nothing) ...
-GENERATION_RECORD_MISSING_SECONDS = env_int("GENERATION_RECORD_MISSING_SECONDS", 300)
-# ... fail and refund jobs unsettled after this long (KIE's runway jobs take 1-3 minutes; 20 leave room
-# for KIE's own queue without leaving a user's credits held for an hour) ...
-GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 1200)
-# ... or whose submission outcome stayed unknown this long (a worker killed mid-call; longer than the
-# submit retries' whole backoff, 5+10+20+40+80 s, so a job still being retried is never failed) ...
-GENERATION_SUBMIT_UNKNOWN_SECONDS = env_int("GENERATION_SUBMIT_UNKNOWN_SECONDS", 300)
-# ... re-queue queued jobs and copies with no progress for this long (every move is conditional and
-# every task safe to run twice, so an early re-queue costs one no-op task) ...
-GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 120)
-# ... and fail and refund copies still not stored after this long (the copy's own retries take ~20 min;
-# past an hour storage is down, and the user gets the credits back rather than a video days later).
-GENERATION_STORING_DEADLINE_SECONDS = env_int("GENERATION_STORING_DEADLINE_SECONDS", 3600)
-# One OpenAPI name for the 720p/1080p choice (generation quality, preferred resolution).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VideoQualityEnum"] = "videos.serializers.QUALITIES"
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["PreferredDurationEnum"] = "accounts.serializers.PREFERRED_DURATIONS"
-
 # --- Logging ------------------------------------------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", "info").upper()
 LOGGING = logging_settings(level=LOG_LEVEL)
-
-# --- Production guard ---------------------------------------------------------------------------
-
-if IS_PRODUCTION and (problems := production_problems(values=globals())):
-    raise ImproperlyConfigured("DJANGO_ENV=production refuses to start without: " + ", ".join(problems))
 
 # A ready task older than this means no worker is taking work (detailed health).
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 300)
