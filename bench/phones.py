@@ -1,12 +1,14 @@
 """Mixed-workload capacity ramp: simulated phones doing what the shipped app does, against the whole stack.
 
 `python bench/phones.py [--steps 25,50,100 --step-seconds 60 --workers 4 --task-workers 2 --scale 0.1]`
-prepares `<BENCH_DB_PREFIX>_phones` (the phone users, each with a token, plus seeded history), starts
-gunicorn as bench/run.py does (production settings, uvicorn workers, PostgreSQL, Redis; keep-alive 75 s
-as bin/serve), the fake KIE and `manage.py db_worker` task workers, ramps the phones, stops everything it
-started and drops the database. `run_ramp(...)` does the same for a caller (bench/run.py) and returns the
-result. Ports and Redis index come from bench/run.py's BENCH_PORT (API; the fake KIE on the next port)
-and BENCH_REDIS_URL.
+prepares `<BENCH_DB_PREFIX>_phones` (the phone users, each with a token, among int(10,000 x scale)
+seeded users with 10 videos and 50 ledger rows each), starts the web server as the image does (bin/serve:
+gunicorn with uvicorn workers, keep-alive 75 s, Prometheus metrics) with bench/run.py's production
+environment (PostgreSQL, Redis, rate limits raised, the counting still on), the fake KIE and
+`manage.py db_worker` task workers (default interval 1 s, as production), ramps the phones, stops
+everything it started and drops the database. `run_ramp(...)` does the same for a caller (bench/run.py)
+and returns the result. Ports and Redis index come from bench/run.py's BENCH_PORT (API; the fake KIE on
+the next port), BENCH_REDIS_URL and BENCH_DB_PREFIX.
 
 A phone (one asyncio task, one keep-alive connection, its own user and token) loops:
   1. opens the app: GET /api/user/profile, /api/credits/balance, /api/videos?page=1&limit=20 and
@@ -32,11 +34,12 @@ imply, and each step's measured requests/s and generations/hour per phone).
 
 Per step (--steps, each held --step-seconds after --warmup-seconds whose requests are not counted):
 requests/s, p50/p99 overall and per endpoint kind, errors (non-2xx or no answer), generations started,
-ready, failed, the median time from POST /generate to the poll that saw it completed, the task queue's
-backlog (django_tasks_db READY rows due, table django_tasks_database_dbtaskresult) at the start and end, and the CPU of each role in % of one
-core (bench/procstat.py): web (gunicorn tree), postgres (every `postgres` process on the machine, and
-this database's backends), redis-server, task workers, fake KIE, the client itself, the machine and what
-else ran on it. The ramp stops after the first step that fails (p99 > 250 ms, or any error or failed
+ready, failed, the median time from POST /generate to the poll that saw it completed (so rounded up to
+a poll: about --job-seconds plus submission, copy and up to one poll interval), the task queue's
+backlog (READY rows due in django_tasks_database_dbtaskresult) at the start and end, and the CPU of each
+role in % of one core (bench/procstat.py): web (gunicorn tree), postgres (every `postgres` process on
+the machine, and this database's backends), redis-server, task workers, fake KIE, the client itself,
+the machine and what else ran on it ("other": a shared machine's other load). The ramp stops after the first step that fails (p99 > 250 ms, or any error or failed
 generation); it prints the largest number of phones held and what saturates first. Not part of
 `make test`; on a shared machine the figures only check the harness.
 """
@@ -202,6 +205,9 @@ class Phones:
                 print(report.kinds_line(step), flush=True)
                 if step["error_kinds"]:
                     print(f"        errors: {step['error_kinds']}", flush=True)
+                if step["client_loop_lag_p99_ms"] > report.LOOP_LAG_LIMIT_MS:
+                    print(f"        the client's event loop ran {step['client_loop_lag_p99_ms']:.0f} ms late (p99): "
+                          "latencies include the client's own delay", flush=True)
                 if not step["held"]:
                     break
         finally:
@@ -267,7 +273,7 @@ def run_ramp(*, steps: list[int] = DEFAULT_STEPS, step_seconds: float = 60, warm
     print(f"\nlargest number of phones held (p99 <= {report.P99_LIMIT_MS:.0f} ms, no errors): "
           f"{outcome['largest_phones_held']}")
     print(f"what saturates first (at {outcome['judged_at_phones']} phones): {outcome['saturates_first']}")
-    print(f"fake KIE: {kie['jobs']} jobs, {kie['callbacks']} callbacks, answers {kie['callback_answers']}")
+    print(f"fake KIE: {kie['jobs']} jobs, {kie['callbacks']} callbacks, {kie['callback_outcomes']}")
     print(f"steps: {out}")
     return result
 

@@ -128,10 +128,11 @@ def fake_kie(port: int, path: str, body: dict | None = None) -> dict:
 
 
 def kie_summary(port: int) -> dict:
-    """What the fake KIE did: jobs, and how the API answered the callbacks it POSTed."""
+    """What the fake KIE did: jobs, and its callbacks by outcome ("sent 200": the API's answer; "pending":
+    still on its way when the ramp ended)."""
     state = fake_kie(port, "/_fake/state")
-    answers: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
     for callback in state["callbacks"]:
-        key = str(callback["answer"])
-        answers[key] = answers.get(key, 0) + 1
-    return {"jobs": len(state["jobs"]), "callbacks": len(state["callbacks"]), "callback_answers": answers}
+        key = f"sent {callback['answer']}" if callback["status"] == "sent" else str(callback["status"])
+        outcomes[key] = outcomes.get(key, 0) + 1
+    return {"jobs": len(state["jobs"]), "callbacks": len(state["callbacks"]), "callback_outcomes": outcomes}
