@@ -159,5 +159,6 @@ def step_header() -> str:
 
 
 def kinds_line(step: dict) -> str:
-    return "        " + ", ".join(f"{kind} {row['count']} p50 {row['p50_ms']:.0f} p99 {row['p99_ms']:.0f}"
+    return (f"        per phone {step['rps_per_phone']:.3f} req/s, "
+            f"{step['generations_per_hour_per_phone']:.1f} generations/h; ") + ", ".join(f"{kind} {row['count']} p50 {row['p50_ms']:.0f} p99 {row['p99_ms']:.0f}"
                                    for kind, row in step["by_kind"].items())
