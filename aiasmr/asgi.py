@@ -4,7 +4,9 @@ the sync views on a thread per request once the request is complete."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+
+from aiasmr.asgi_handler import SyncChainASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiasmr.settings")
 # A thread per request: PostgreSQL connections come from a pool, not thread-local persistent ones,
@@ -12,4 +14,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiasmr.settings")
 os.environ.setdefault("DB_POOL_MAX_SIZE", "8")
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 
-application = get_asgi_application()
+django.setup(set_prefix=False)
+application = SyncChainASGIHandler()
