@@ -1,5 +1,6 @@
 """The shared Redis cache (django-redis): its incr is one atomic step that, like Django's, only increments an
-existing key, and a rate-limit count costs at most two round trips and never leaves a key without expiry."""
+existing key, and a rate-limit count costs one round trip (two on a window's first request) and never leaves a
+key without expiry."""
 
 import os
 import uuid
@@ -82,7 +83,7 @@ def test_incr_is_one_round_trip_where_the_stock_backend_took_two(cache, round_tr
     assert len(round_trips) == 1
 
 
-def test_a_rate_limit_count_is_at_most_two_round_trips_and_its_key_expires(prefix, round_trips):
+def test_a_rate_limit_count_is_one_round_trip_after_the_first_and_its_key_expires(prefix, round_trips):
     backend = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}
     request = RequestFactory().get("/api/user/profile", REMOTE_ADDR="192.0.2.7")
     with override_settings(CACHES={"default": backend}, RATE_LIMITS={**RATE_LIMITS, "api": "3/m"}):
@@ -94,9 +95,31 @@ def test_a_rate_limit_count_is_at_most_two_round_trips_and_its_key_expires(prefi
             counted.append(len(round_trips))
         with pytest.raises(RateLimited):
             enforce_rate_limit(request, "api", key="ip")
-    assert counted == [1, 2, 2]  # the first add creates the counter; later ones add (refused) then incr
+    assert counted == [2, 1, 1]  # the window's first incr misses and the add creates it; later ones incr
     raw = redis.Redis.from_url(REDIS_URL)
     keys = raw.keys(f"{prefix}:*")
     assert len(keys) == 1
     assert 0 < raw.ttl(keys[0]) <= 60 + 5  # the window plus django-ratelimit's 5-second margin
     assert int(raw.get(keys[0])) == 4
+
+
+UNREACHABLE = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+               "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2}}
+
+
+def test_a_cache_outage_lets_requests_through_by_default(caplog):
+    request = RequestFactory().get("/api/user/profile", REMOTE_ADDR="192.0.2.8")
+    with override_settings(CACHES={"default": UNREACHABLE}, RATE_LIMITS={**RATE_LIMITS, "api": "1/m"}):
+        for _ in range(3):
+            enforce_rate_limit(request, "api", key="ip")
+    assert [r.event for r in caplog.records if hasattr(r, "event")].count("ratelimit_cache_error") == 3
+
+
+def test_a_cache_outage_refuses_requests_when_told_to_fail_closed():
+    request = RequestFactory().get("/api/user/profile", REMOTE_ADDR="192.0.2.9")
+    with (
+        override_settings(CACHES={"default": UNREACHABLE}, RATELIMIT_FAIL_OPEN=False),
+        pytest.raises(RateLimited) as refused,
+    ):
+        enforce_rate_limit(request, "api", key="ip")
+    assert refused.value.status_code == 429
