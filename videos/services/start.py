@@ -14,7 +14,6 @@ from credits.services import credits_spend
 from videos.catalog import DEFAULT_MODEL, generation_options_resolve
 from videos.models import KieApi, Video, VideoEvent
 from videos.prompts import prompt_enhance
-from videos.services.common import video_event_record
 from videos.services.queue import VIDEO_SUBMIT_TASK, task_enqueue
 from videos.uploads import UPLOAD_REF_PREFIX, image_refs_resolve, uploads_mark_used
 
@@ -93,8 +92,9 @@ def video_generation_start(
             )
             video.save(force_insert=True)
             uploads_mark_used(refs=refs)
-            video_event_record(
-                video_id=video.pk,
+            # No row lock (video_event_record's): no other transaction can see this video yet.
+            VideoEvent.objects.create(
+                video=video,
                 source=VideoEvent.Source.SYSTEM,
                 summary="accepted; credits reserved",
                 payload={"cost": cost, "model": options.model.code},
