@@ -54,6 +54,10 @@ SIZES = {
     "small": {"users": max(1, int(100 * SCALE)), "videos-per-user": 10, "ledger-per-user": 100},
 }
 POLL_USERS = 200
+# The mixed workload's ramp (phones per step; BENCH_PHONE_STEPS=0 skips it) and how long each step holds.
+PHONE_STEPS = [int(n) for n in os.environ.get(
+    "BENCH_PHONE_STEPS", "50,100,200,300,400,500,600,800,1000,1200,1600").split(",") if int(n) > 0]
+PHONE_STEP_SECONDS = float(os.environ.get("BENCH_PHONE_SECONDS", "60"))
 
 
 @dataclass(frozen=True)
@@ -328,10 +332,18 @@ def main():
     print(report.scaling_lines(ratios))
     print()
     print(report.capacity_lines(inputs))
+    phones = None
+    if PHONE_STEPS:
+        print("\nmixed workload (bench/phones.py): simulated phones, ramped until p99 > 250 ms or an error")
+        # bench/phones.py imports this module as `run`: the running copy, not a second one with new secrets.
+        sys.modules.setdefault("run", sys.modules[__name__])
+        import phones as phone_ramp
+
+        phones = phone_ramp.run_ramp(steps=PHONE_STEPS, step_seconds=PHONE_STEP_SECONDS)
     (WORKDIR / "results.json").write_text(json.dumps(
         {"server": SERVER, "workers": WORKERS, "threads": THREADS, "connections": CONNECTIONS,
          "duration": DURATION, "scale": SCALE, "ceiling": ceiling, "large": large_rows, "small": small,
-         "scaling": ratios, "capacity": inputs}, indent=2))
+         "scaling": ratios, "capacity": inputs, "phones": phones}, indent=2))
     # The uploads' files: nothing reads them afterwards.
     shutil.rmtree(WORKDIR / "media", ignore_errors=True)
     print(f"\nraw results: {WORKDIR / 'results.json'} (wrk output: wrk.log); total {time.monotonic() - started:.0f}s")
