@@ -4,7 +4,8 @@ Building a query's SQL through the ORM costs several times what PostgreSQL takes
 primary-key or index lookup; on the endpoints every request goes through (authentication, the first
 pages of lists) that compile step dominates. `PreparedSelect` builds the SQL of a simple
 `SELECT <columns> FROM <table> [LEFT JOIN <one-to-one>] WHERE <filters> ORDER BY ...` once per
-process, with the same column quoting and value converters the ORM uses, and returns plain values.
+process, with the same column quoting and value converters the ORM uses, and returns plain values;
+`PreparedInstance` does the same for one row wanted as a model instance.
 """
 
 import uuid
@@ -112,3 +113,25 @@ class BoundSelect:
     def __getitem__(self, window: slice) -> list:
         rows = self.select.page(self.params, limit=window.stop - window.start, offset=window.start)
         return [self.build(row) for row in rows] if self.build else rows
+
+
+class PreparedInstance:
+    """One row as a full model instance, its `SELECT` built once per process (Django's `raw()` then builds
+    the instance with the model's own converters): for a hot lookup whose caller needs the model itself.
+    `where` is SQL over the table's columns with %s parameters."""
+
+    def __init__(self, model: type[models.Model], *, where: str):
+        self.model = model
+        self.where = where
+        self._sql: dict[str, str] = {}
+
+    def first(self, params: Iterable, *, using: str = "default") -> models.Model | None:
+        connection = connections[using]
+        if using not in self._sql:
+            qn = connection.ops.quote_name
+            columns = ", ".join(qn(field.column) for field in self.model._meta.concrete_fields)
+            table = qn(self.model._meta.db_table)
+            # Names come from the model and values go as parameters.
+            self._sql[using] = f"SELECT {columns} FROM {table} WHERE {self.where} LIMIT 1"  # noqa: S608
+        rows = list(self.model.objects.db_manager(using).raw(self._sql[using], _prepared(params, connection)))
+        return rows[0] if rows else None

@@ -21,8 +21,8 @@ New phones begin with such an idle time too, so a step's phones open the app spr
 they keep. A job goes the production way: the API enqueues the submission, a task worker sends it to the
 fake KIE, which answers at once, finishes the job after --job-seconds (default 30: real Runway jobs take
 1-3 minutes; short keeps steps short) and POSTs its callback to the API; the callback enqueues the media
-copy, which a task worker downloads from the fake KIE. Polls of a job older than 5 s ask KIE's record
-(GENERATION_STATUS_REFRESH_SECONDS), as in production.
+copy, which a task worker downloads from the fake KIE. A poll of a job with no news for 30 s asks KIE's
+record (GENERATION_STATUS_REFRESH_SECONDS), as in production.
 
 ASSUMPTIONS (flags, not measurements of real users). With the defaults (mean idle 60 s, 20 % of sessions
 generate, 5 s polls, 30 s jobs) a generation is seen done after about 7 polls (~35 s), so one phone's

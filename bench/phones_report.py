@@ -128,6 +128,10 @@ def verdict(steps: list[dict], role_limits: dict[str, tuple[float, str]]) -> dic
                  f"({named['why']}), {named['share']:.0%} of its limit")
     if "not the service" in named["why"]:
         first += "; this ramp under-reports the service's capacity"
+    steal = judged["cpu_percent"].get("steal", 0.0)
+    if steal >= STEAL_WARNING:
+        first += (f"; the host took {steal:.0f}% of a core from this VM (steal) during that step: "
+                  "its latencies are partly the host's, rerun the step to confirm")
     return {
         "largest_phones_held": max(held, default=0),
         "judged_at_phones": judged["phones"],
@@ -138,7 +142,10 @@ def verdict(steps: list[dict], role_limits: dict[str, tuple[float, str]]) -> dic
 
 
 ROLES = ("web", "postgres", "postgres (this db)", "redis", "task workers", "fake KIE", "client", "other",
-         "machine")
+         "machine", "steal")
+# CPU the hypervisor gave other guests while this VM wanted it (% of one core): above this a step's latencies
+# say more about the host than about the service.
+STEAL_WARNING = 20.0
 
 
 def step_line(step: dict) -> str:

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
 from aiasmr.api.exceptions import NotFound, ValidationFailed
+from aiasmr.db import PreparedInstance
 from credits.models import CreditTransaction
 from videos.kie.client import kie_client
 from videos.models import GALLERY_FILTER, MOBILE_STATUS, ROW_STATUS, Video, VideoStatus
@@ -32,13 +33,20 @@ def videos_for_user(*, user: User) -> QuerySet[Video]:
     return Video.objects.filter(user=user).only(*VIDEO_ROW_COLUMNS).order_by("-created_at", "-id")
 
 
+# Every status poll and every opened video reads one video by id: its SQL built once (the ORM's build took
+# about 2/3 of the read).
+_VIDEO_OF_USER = PreparedInstance(
+    Video, where=f'"{Video._meta.pk.column}" = %s AND "{Video._meta.get_field("user").column}" = %s'
+)
+
+
 def video_get_for_user(*, user: User, video_id: uuid.UUID | str) -> Video:
     """Another user's video is 404, as an unknown one; an id that is not a uuid is a validation error."""
     try:
         video_id = video_id if isinstance(video_id, uuid.UUID) else uuid.UUID(str(video_id))
     except ValueError:
         raise ValidationFailed(details=[{"field": "id", "message": "Must be a valid UUID."}]) from None
-    video = Video.objects.filter(user=user, pk=video_id).first()
+    video = _VIDEO_OF_USER.first([video_id, user.pk])
     if video is None:
         raise NotFound("Video not found.", code="VIDEO_NOT_FOUND")
     return video
@@ -49,7 +57,7 @@ def video_get_by_task(*, user: User, task_id: str) -> Video:
     rows = Video.objects.filter(user=user)
     video = None
     with contextlib.suppress(ValueError):
-        video = rows.filter(pk=uuid.UUID(task_id)).first()
+        video = _VIDEO_OF_USER.first([uuid.UUID(task_id), user.pk])
     if video is None and len(task_id) <= 128 and task_id.isprintable():  # no NUL into the query
         video = rows.filter(provider_task_id=task_id).first()
     if video is None:

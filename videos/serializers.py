@@ -240,9 +240,9 @@ def _iso(value) -> str | None:
 
 
 def video_row_data(video) -> dict:
-    """VideoRowSerializer's row built by hand: the video list's hot path (measured in
+    """VideoRowSerializer's row built by hand: the hot path of the video list and of one video (measured in
     bench/video_row_serialization.py). Same keys, values and JSON types as the serializer, which stays the
-    shape's source and its schema: tests/videos/test_video_rows.py holds the two equal."""
+    shape's source and its schema: tests/videos/test_video_rows_by_hand.py holds the two equal."""
     task_id = video.provider_task_id or str(video.pk)
     video_url = _client_url(video.video_file)
     return {

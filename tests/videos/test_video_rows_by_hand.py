@@ -1,5 +1,6 @@
-"""The video list's rows: built by hand on the hot path (`video_row_data`) and held here to VideoRowSerializer
-(the shape's source and its OpenAPI schema), key by key, value by value and JSON type by JSON type."""
+"""The rows of the video list and of one video: built by hand on the hot path (`video_row_data`) and held here
+to VideoRowSerializer (the shape's source and its OpenAPI schema), key by key, value by value and JSON type by
+JSON type."""
 
 import datetime
 import json
@@ -12,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from tests.factories import UserFactory
 from videos.models import Video
 from videos.selectors import videos_for_user
-from videos.serializers import VideoListSerializer, VideoRowSerializer, video_row_data
+from videos.serializers import VideoAnswerSerializer, VideoListSerializer, VideoRowSerializer, video_row_data
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,10 @@ def test_the_list_answer_is_video_list_serializer_s_answer_with_no_query_per_row
     expected = as_json(VideoListSerializer({"videos": page, "pagination": pagination}).data)
     assert answer.json()["data"] == expected
     assert [row["id"] for row in expected["videos"]] == [str(v.pk) for v in page]
+
+
+def test_the_detail_answer_is_video_answer_serializer_s_answer(auth_client):
+    for video in _variety(auth_client.user):
+        answer = auth_client.get(f"/api/videos/{video.pk}")
+        assert answer.status_code == 200
+        assert answer.json()["data"] == as_json(VideoAnswerSerializer({"video": video}).data)
