@@ -3,10 +3,10 @@
 Every middleware and view here is synchronous. Django's own ASGI handler builds an async chain and adapts
 each sync piece with its own hop between the event loop and a thread: a sync middleware in the middle of
 async-capable ones costs two hops, and an async-capable `MiddlewareMixin` (Security, sessions, CSRF, CSP...)
-runs its `process_request` and `process_response` each in a hop of its own - about fifteen hops a request,
-measured as about half of the CPU of `GET /api/ping` (bench/README.md). Here the chain is built in sync mode
-and called once on the request's thread, as under WSGI; the event loop still reads and writes the
-connections, so a slow client holds no thread.
+runs its `process_request` and `process_response` each in a hop of its own: 18 hops for `GET /api/ping`,
+about half of its CPU (bench/README.md). Here the chain is built in sync mode and called once on the
+request's thread, as under WSGI (3 hops with request_started and response.close); the event loop still
+reads and writes the connections, so a slow client holds no thread.
 """
 
 from asgiref.sync import sync_to_async
