@@ -157,6 +157,17 @@ class NullIfBlankCharField(serializers.CharField):
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+def client_url(file_field) -> str | None:
+    """The client URL of a stored file, or None. preview_url and download_url are the same file: it is
+    signed once per video (the FieldFile is cached on the instance, the URL on the FieldFile)."""
+    if not file_field:
+        return None
+    url = getattr(file_field, "_client_url", None)
+    if url is None:
+        url = file_field._client_url = media_url(file_field)
+    return url
+
+
 class MediaUrlField(serializers.Field):
     """The client URL of a stored file (signed and expiring when the bucket is private), or null."""
 
@@ -164,12 +175,7 @@ class MediaUrlField(serializers.Field):
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, value):
-        # preview_url and download_url are the same file: sign it once per video (the FieldFile is cached
-        # on the instance).
-        url = getattr(value, "_client_url", None)
-        if url is None:
-            url = value._client_url = media_url(value)
-        return url
+        return client_url(value)
 
     def get_attribute(self, instance):
         return super().get_attribute(instance) or None
@@ -224,16 +230,6 @@ class VideoRowSerializer(serializers.Serializer):
         return video.provider_task_id or str(video.pk)
 
 
-def _client_url(file_field) -> str | None:
-    """MediaUrlField's value, sharing its per-file cache of the signed URL."""
-    if not file_field:
-        return None
-    url = getattr(file_field, "_client_url", None)
-    if url is None:
-        url = file_field._client_url = media_url(file_field)
-    return url
-
-
 def _iso(value) -> str | None:
     # DRF's DateTimeField shows the time in the current time zone (UTC here).
     return None if value is None else iso_datetime(value.astimezone(datetime.UTC))
@@ -244,7 +240,7 @@ def video_row_data(video) -> dict:
     bench/video_row_serialization.py). Same keys, values and JSON types as the serializer, which stays the
     shape's source and its schema: tests/videos/test_video_rows_by_hand.py holds the two equal."""
     task_id = video.provider_task_id or str(video.pk)
-    video_url = _client_url(video.video_file)
+    video_url = client_url(video.video_file)
     return {
         "id": str(video.pk),
         "user_id": str(video.user_id),
@@ -258,7 +254,7 @@ def video_row_data(video) -> dict:
         "credit_cost": video.credit_cost,
         "duration": str(video.duration),
         "resolution": video.quality,
-        "thumbnail_url": _client_url(video.thumbnail_file),
+        "thumbnail_url": client_url(video.thumbnail_file),
         "preview_url": video_url,
         "download_url": video_url,
         "file_size": video.file_size,
