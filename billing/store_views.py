@@ -17,13 +17,7 @@ from billing.store_serializers import (
     StoreNotificationResultSerializer,
     StorePurchaseSerializer,
 )
-
-
-def _validated(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
+from billing.views import validated_data
 
 PURCHASE_ERRORS = {
     403: error_response("STORE_ACCOUNT_MISMATCH"),
@@ -63,7 +57,7 @@ class AppleViewSet(viewsets.ViewSet):
         ),
     )
     def transaction(self, request):
-        data = _validated(AppleTransactionRequestSerializer, request)
+        data = validated_data(AppleTransactionRequestSerializer, request)
         purchase = services.apple_transaction_submit(user=request.user, signed_transaction=data["signedTransaction"])
         return Response(envelope(StorePurchaseSerializer(purchase).data, "App Store purchase verified."))
 
@@ -87,7 +81,7 @@ class GoogleViewSet(viewsets.ViewSet):
         ),
     )
     def purchase(self, request):
-        data = _validated(GooglePurchaseRequestSerializer, request)
+        data = validated_data(GooglePurchaseRequestSerializer, request)
         purchase = services.google_purchase_submit(
             user=request.user, product_id=data["productId"], purchase_token=data["purchaseToken"]
         )
@@ -110,7 +104,7 @@ class StoreNotificationViewSet(viewsets.ViewSet):
         summary="App Store Server Notifications V2 (signed; repeats answer 200 and change nothing)",
     )
     def apple(self, request):
-        data = _validated(AppleNotificationRequestSerializer, request)
+        data = validated_data(AppleNotificationRequestSerializer, request)
         _, outcome = services.apple_notification_receive(signed_payload=data["signedPayload"])
         return Response({"received": True, "outcome": outcome})
 

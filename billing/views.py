@@ -31,7 +31,8 @@ from billing.serializers import (
 )
 
 
-def _validated(serializer_class, request):
+def validated_data(serializer_class, request):
+    """The request body, checked by `serializer_class` (a VALIDATION_ERROR otherwise)."""
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -52,7 +53,9 @@ class PurchaseViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             200: PurchaseResultSerializer,
-            400: error_response("VALIDATION_ERROR, INVALID_PACKAGE, AMOUNT_MISMATCH"),
+            400: error_response(
+                "VALIDATION_ERROR (an unknown package too, as Express's schema answered), AMOUNT_MISMATCH"
+            ),
             409: error_response("IDEMPOTENCY_KEY_REUSED"),
             429: error_response("CREDITS_PURCHASE_LIMIT_EXCEEDED (10 purchases a day)"),
             502: error_response("PAYMENT_PROVIDER_ERROR"),
@@ -73,7 +76,7 @@ class PurchaseViewSet(viewsets.ViewSet):
     )
     @rate_limit("purchase", key="user")
     def purchase(self, request):
-        data = _validated(PurchaseRequestSerializer, request)
+        data = validated_data(PurchaseRequestSerializer, request)
         order, _ = services.purchase_create(
             user=request.user,
             package_slug=data["package"],
@@ -131,7 +134,7 @@ class SubscriptionViewSet(viewsets.ViewSet):
         ),
     )
     def create(self, request):
-        data = _validated(SubscriptionRequestSerializer, request)
+        data = validated_data(SubscriptionRequestSerializer, request)
         subscription, payment = services.subscription_create(
             user=request.user, plan_slug=data["plan"], payment_method=data["paymentMethod"]
         )
@@ -218,6 +221,6 @@ class SandboxViewSet(viewsets.ViewSet):
         ),
     )
     def confirm(self, request, order_id):
-        data = _validated(SandboxConfirmRequestSerializer, request)
+        data = validated_data(SandboxConfirmRequestSerializer, request)
         order = services.sandbox_payment_confirm(user=request.user, order_id=order_id, outcome=data["outcome"])
         return Response(envelope(OrderSerializer(order).data, f"Sandbox payment {data['outcome']}."))

@@ -22,7 +22,6 @@ from django.conf import settings
 from billing.stores import StoreError, StoreNotConfigured, StoreUnavailable
 
 CONSUMABLE = "Consumable"
-AUTO_RENEWABLE = "Auto-Renewable Subscription"
 
 _REASONS = {
     VerificationStatus.INVALID_APP_IDENTIFIER: "wrong_app",
@@ -72,18 +71,24 @@ def _der(data: bytes) -> bytes:
     return data
 
 
-def _root_certificates(sources) -> list[bytes]:
+def _root_certificates(sources) -> tuple[bytes, ...]:
     """APPLE_ROOT_CERTIFICATES: file paths (DER or PEM; a comma-separated string or a list) or raw bytes."""
     if isinstance(sources, str):
         sources = [part.strip() for part in sources.split(",") if part.strip()]
+    return _root_certificates_read(tuple(sources or ()))
+
+
+@functools.lru_cache(maxsize=4)
+def _root_certificates_read(sources: tuple) -> tuple[bytes, ...]:
+    # Read once per process, not on every verification (a rotated file is read after a restart).
     certificates = []
-    for source in sources or ():
+    for source in sources:
         if isinstance(source, bytes):
             certificates.append(_der(source))
         else:
             with open(source, "rb") as handle:
                 certificates.append(_der(handle.read()))
-    return certificates
+    return tuple(certificates)
 
 
 def _environment() -> Environment:
@@ -104,7 +109,7 @@ def _verifier() -> SignedDataVerifier:
     environment = _environment()
     if environment == Environment.PRODUCTION and not settings.APPLE_APP_APPLE_ID:
         raise StoreNotConfigured("APPLE_APP_APPLE_ID is required in the Production environment")
-    roots = tuple(_root_certificates(settings.APPLE_ROOT_CERTIFICATES))
+    roots = _root_certificates(settings.APPLE_ROOT_CERTIFICATES)
     app_id = int(settings.APPLE_APP_APPLE_ID) if settings.APPLE_APP_APPLE_ID else None
     return _verifier_for(roots, bool(settings.APPLE_ONLINE_CHECKS), environment, settings.APPLE_BUNDLE_ID, app_id)
 
