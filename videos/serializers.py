@@ -156,7 +156,6 @@ class NullIfBlankCharField(serializers.CharField):
         return super().get_attribute(instance) or None
 
 
-@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
 def client_url(file_field) -> str | None:
     """The client URL of a stored file, or None. preview_url and download_url are the same file: it is
     signed once per video (the FieldFile is cached on the instance, the URL on the FieldFile)."""
@@ -168,6 +167,7 @@ def client_url(file_field) -> str | None:
     return url
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
 class MediaUrlField(serializers.Field):
     """The client URL of a stored file (signed and expiring when the bucket is private), or null."""
 
