@@ -2,7 +2,6 @@
 
 import contextlib
 import logging
-import math
 import uuid
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
 from aiasmr.api.exceptions import NotFound, ValidationFailed
+from aiasmr.api.numbers import math_round
 from aiasmr.db import PreparedInstance
 from credits.models import CreditTransaction
 from videos.kie.client import kie_client
@@ -91,8 +91,7 @@ def video_stats(*, user: User) -> dict:
             "completed": by_row_status["ready"],
             "processing": by_row_status["processing"],
             "failed": by_row_status["failed"],
-            # Math.round: halves up
-            "successRate": math.floor(by_row_status["ready"] * 100 / total + 0.5) if total else 0,
+            "successRate": math_round(by_row_status["ready"] * 100 / total) if total else 0,
         },
         "total": counts["total"],
         "byStatus": by_status,

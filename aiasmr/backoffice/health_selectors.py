@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from aiasmr.api.health import application_info
+from aiasmr.api.numbers import math_round
 from credits.models import CreditTransaction, TransactionType
 from videos.models import ROW_STATUS, Video
 from videos.services import generations_sweep
@@ -46,7 +47,7 @@ def health_metrics() -> dict:
             "completed": videos["ready"],
             "processing": videos["processing"],
             "failed": videos["failed"],
-            "success_rate": round(100 * videos["ready"] / total) if total else 0,
+            "success_rate": math_round(100 * videos["ready"] / total) if total else 0,
         },
         "credits": credits,
     }

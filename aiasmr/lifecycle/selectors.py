@@ -6,6 +6,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from aiasmr.api.numbers import math_round
 from credits.models import CreditTransaction, TransactionType
 from videos.models import OPEN_STATUSES, Video, VideoStatus
 
@@ -36,7 +37,7 @@ def user_statistics(*, user: User) -> dict:
             "completed": videos["completed"],
             "processing": videos["processing"],
             "failed": videos["failed"],
-            "successRate": round(100 * videos["completed"] / total) if total else 0,
+            "successRate": math_round(100 * videos["completed"] / total) if total else 0,
         },
         "credits": {
             "totalSpent": spent,
@@ -47,7 +48,7 @@ def user_statistics(*, user: User) -> dict:
         "usage": {
             "videosLast30Days": videos["recent"],
             "creditsSpentLast30Days": -(ledger["recent_spent"] or 0),
-            "averageCreditsPerVideo": round(spent / total) if total else 0,
+            "averageCreditsPerVideo": math_round(spent / total) if total else 0,
             "memberSince": profile.created_at,
         },
         "account": {"plan_type": profile.plan_type, "member_since": profile.created_at},

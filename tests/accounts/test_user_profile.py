@@ -3,6 +3,7 @@ import pytest
 from accounts.models import Profile, User
 from credits.models import CreditTransaction
 from tests.factories import DEFAULT_PASSWORD
+from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,13 @@ def test_account_deletion_keeps_ledger_anonymised(auth_client):
     entries = CreditTransaction.objects.filter(description="Signup bonus", user__isnull=True)
     assert entries.count() == 1
     assert auth_client.get("/api/user/profile").json()["error"]["code"] == "USER_NOT_FOUND"
+
+
+def test_success_rates_round_halves_up_like_express_everywhere(auth_client):
+    # 1 of 8 ready is 12.5 %: Math.round gives 13 (Python's round() would give 12).
+    for status in ["ready"] + ["failed"] * 7:
+        Video.objects.create(user=auth_client.user, prompt="p", enhanced_prompt="e", duration=5, quality="720p",
+                             credit_cost=20, status=status)
+    statistics = auth_client.get("/api/user/statistics").json()["data"]["statistics"]
+    stats = auth_client.get("/api/videos/stats").json()["data"]
+    assert statistics["videos"]["successRate"] == stats["statistics"]["successRate"] == 13
