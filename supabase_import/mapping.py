@@ -16,7 +16,6 @@ from videos.models import VideoStatus
 
 BCRYPT_HASH = re.compile(r"^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$")
 PLAN_TYPES = {choice.value for choice in PlanType}
-ASPECT_RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16"}
 LEDGER_TYPES = {
     "purchase": TransactionType.PURCHASE,
     "usage": TransactionType.USAGE,
@@ -35,10 +34,6 @@ SUBSCRIPTION_STATUSES = {
     "incomplete": SubscriptionStatus.INCOMPLETE,
     "incomplete_expired": SubscriptionStatus.EXPIRED,
 }
-
-
-class RowSkipped(Exception):
-    """This row cannot be imported; the message says why."""
 
 
 def text(value, limit: int | None = None) -> str:

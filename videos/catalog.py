@@ -54,16 +54,6 @@ def prompt_templates_available() -> QuerySet[PromptTemplate]:
     return PromptTemplate.objects.filter(is_active=True).select_related("suggested_model")
 
 
-def generation_cost(*, duration: int, quality: str, model: str = DEFAULT_MODEL) -> int | None:
-    """The price in force for this model, duration and quality; None when not offered."""
-    if model == DEFAULT_MODEL:
-        duration = 5 if duration == 5 else 8  # Runway's long duration is priced as 8 whatever KIE calls it
-    price = ModelPrice.objects.filter(
-        model__code=model, model__is_active=True, duration=duration, quality=quality
-    ).first()
-    return price.credits if price else None
-
-
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(
         "The request is invalid for this model.", details=[{"field": field, "message": message}]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,7 +12,8 @@ from supabase_import import mapping
 from supabase_import import source as src
 from supabase_import.writer import existing, insert_rows
 from videos.models import Video, VideoStatus
-from videos.tasks import video_copy_task
+from videos.serializers import ASPECT_RATIOS
+from videos.services.queue import VIDEO_COPY_TASK, task_enqueue
 
 
 def bucket_from_settings(extra_prefixes: Iterable[str] = ()) -> mapping.Bucket:
@@ -31,15 +31,6 @@ def bucket_from_settings(extra_prefixes: Iterable[str] = ()) -> mapping.Bucket:
         prefixes.append(f"{settings.BASE_URL.rstrip('/')}{settings.MEDIA_URL}")
     hosts = {entry.lower().rpartition(":")[0] if ":" in entry else entry.lower() for entry in settings.KIE_FILE_HOSTS}
     return mapping.Bucket(prefixes=prefixes, fetchable_hosts=hosts)
-
-
-def _enqueue_copy(*, video_id: str) -> None:
-    """In the batch's transaction on the database task backend (it exists exactly when the video does);
-    after the commit on any other backend (never a download inside the transaction, nor in a dry run)."""
-    if video_copy_task.get_backend().__class__.__name__ == "DatabaseBackend":
-        video_copy_task.enqueue(video_id=video_id)
-    else:
-        transaction.on_commit(lambda: video_copy_task.enqueue(video_id=video_id))
 
 
 
@@ -95,7 +86,7 @@ class VideosPhase:
                     "triggers": [mapping.text(t, 100) for t in (row["triggers"] or []) if t is not None],
                     "duration": min(mapping.leading_int(row["duration"], 5), 32767),
                     "quality": quality,
-                    "aspect_ratio": aspect if aspect in mapping.ASPECT_RATIOS else "16:9",
+                    "aspect_ratio": aspect if aspect in ASPECT_RATIOS else "16:9",
                     "credit_cost": max(row["credit_cost"] or 0, 0),
                     "provider": "kie",
                     "provider_task_id": task_id or None,
@@ -123,6 +114,7 @@ class VideosPhase:
         for video_id in copies:
             if video_id in inserted:
                 # The same lease/retry path as a finished generation: storing -> ready once copied.
-                _enqueue_copy(video_id=str(video_id))
+                # In the batch's transaction on the database backend, after its commit on any other.
+                task_enqueue(task_path=VIDEO_COPY_TASK, video_id=str(video_id))
         report.add(table, "imported", len(inserted))
         report.add(table, "copies queued", len([v for v in copies if v in inserted]))

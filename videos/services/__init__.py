@@ -6,7 +6,7 @@ transaction that makes them necessary (the database backend commits them with th
 `videos.services.queue`.
 """
 
-from videos.catalog import PlanUpgradeRequired, generation_cost
+from videos.catalog import PlanUpgradeRequired
 from videos.services.callbacks import (
     CALLBACK_ERRORS,
     kie_callback_handle,
@@ -50,7 +50,6 @@ __all__ = [
     "PRE_STORING",
     "PlanUpgradeRequired",
     "callback_url_for",
-    "generation_cost",
     "generations_sweep",
     "kie_callback_handle",
     "parse_callback",
