@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from videos.serializers import MediaUrlField, NullIfBlankCharField
+from videos.uploads import UPLOAD_REF_PREFIX
 
 
 class GenerateParametersSerializer(serializers.Serializer):
@@ -21,7 +22,7 @@ class GenerateParametersSerializer(serializers.Serializer):
 
     def get_imageUrls(self, video) -> list[str]:  # noqa: N802
         # As the client referred to them: an upload by its id, other images by their URL.
-        return [ref.removeprefix("upload:") for ref in video.image_refs]
+        return [ref.removeprefix(UPLOAD_REF_PREFIX) for ref in video.image_refs]
 
 
 class GenerateResultSerializer(serializers.Serializer):

@@ -376,18 +376,11 @@ CASES = {
 }
 
 
-# Cases whose current answer is known to be wrong (never re-recorded from it). GET /api/videos had its
-# rows' values shifted by a field (a prepared select fed Video.from_db in the wrong order): fixed, the list
-# is the ORM and the one row serializer now.
-KNOWN_WRONG: set[str] = set()
-WRONG = pytest.mark.xfail(strict=True, reason="GET /api/videos rows have their values shifted (known bug)")
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=WRONG) if c in KNOWN_WRONG else c for c in sorted(CASES)])
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_answer_matches_snapshot(api, case):
     actual = rendered(CASES[case](api))
     path = SNAPSHOTS / f"{case}.txt"
-    if UPDATE and case not in KNOWN_WRONG:
+    if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
         path.write_bytes(actual.encode())
         return

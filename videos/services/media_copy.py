@@ -94,8 +94,7 @@ def video_copy_media(*, video_id: uuid.UUID | str) -> None:
             error_message="",
         )
         if done:
-            stored = Video.objects.values("provider", "quality").get(pk=video_id)
-            count_on_commit(GENERATIONS.labels(stored["provider"], stored["quality"], "ready").inc)
+            count_on_commit(GENERATIONS.labels(video.provider, video.quality, "ready").inc)
             video_event_record(
                 video_id=video_id,
                 source=VideoEvent.Source.SYSTEM,
@@ -120,6 +119,7 @@ def _hd_video_url(video: Video, client) -> str:
     if result.url:
         if video.quality != "1080p":
             Video.objects.filter(pk=video.pk).update(quality="1080p")
+            video.quality = "1080p"
         video_event_record(
             video_id=video.pk,
             source=VideoEvent.Source.POLL,
